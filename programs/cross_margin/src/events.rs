@@ -1,0 +1,98 @@
+//! Events for every state change a keeper, indexer or frontend follows.
+
+use anchor_lang::prelude::*;
+
+use crate::state::MarketParams;
+
+#[event]
+pub struct ExchangeInitialized {
+    pub admin: Pubkey,
+    pub collateral_mint: Pubkey,
+    pub vault: Pubkey,
+    pub liquidation_buffer: u32,
+}
+
+#[event]
+pub struct MarketAdded {
+    pub market_index: u16,
+    pub symbol: [u8; 16],
+    pub oracle: Pubkey,
+    pub oracle_source: u8,
+    pub pyth_feed_id: [u8; 32],
+    pub params: MarketParams,
+}
+
+#[event]
+pub struct MarketParamsUpdated {
+    pub market_index: u16,
+    pub old: MarketParams,
+    pub new: MarketParams,
+}
+
+#[event]
+pub struct MarketStatusChanged {
+    pub market_index: u16,
+    pub old_status: u8,
+    pub new_status: u8,
+}
+
+#[event]
+pub struct AdminTransferProposed {
+    pub admin: Pubkey,
+    pub pending_admin: Pubkey,
+}
+
+#[event]
+pub struct AdminTransferred {
+    pub old_admin: Pubkey,
+    pub new_admin: Pubkey,
+}
+
+#[event]
+pub struct MarginAccountCreated {
+    pub margin_account: Pubkey,
+    pub owner: Pubkey,
+    pub sub_account_id: u16,
+}
+
+#[event]
+pub struct MarginAccountClosed {
+    pub margin_account: Pubkey,
+    pub owner: Pubkey,
+    pub sub_account_id: u16,
+}
+
+#[event]
+pub struct DelegateSet {
+    pub margin_account: Pubkey,
+    pub old_delegate: Pubkey,
+    pub new_delegate: Pubkey,
+}
+
+#[event]
+pub struct Deposited {
+    pub margin_account: Pubkey,
+    pub depositor: Pubkey,
+    pub amount: u64,
+    pub collateral_after: i64,
+}
+
+#[event]
+pub struct Withdrawn {
+    pub margin_account: Pubkey,
+    pub owner: Pubkey,
+    pub destination: Pubkey,
+    pub amount: u64,
+    /// Funding realized into collateral before the withdrawal (positive = paid).
+    pub funding_settled: i64,
+    pub collateral_after: i64,
+    /// Free collateral (initial) left after the withdrawal.
+    pub free_collateral_after: i64,
+}
+
+#[event]
+pub struct InsuranceDeposited {
+    pub depositor: Pubkey,
+    pub amount: u64,
+    pub insurance_balance_after: u64,
+}
