@@ -1,1 +1,9 @@
-fn main() {}
+//! One integration-test binary; every module shares the harness.
+
+mod harness;
+
+mod admin;
+mod collateral;
+mod health_accounts;
+mod margin_accounts;
+mod oracles;

@@ -114,7 +114,7 @@ pub fn parse_pyth_legacy(data: &[u8]) -> Result<OraclePrice> {
     // `load_price_account` casts in place and needs 8-byte alignment (always true for account
     // data on chain); refuse rather than panic on a misaligned buffer.
     require!(
-        (data.as_ptr() as usize) % std::mem::align_of::<SolanaPriceAccount>() == 0,
+        (data.as_ptr() as usize).is_multiple_of(std::mem::align_of::<SolanaPriceAccount>()),
         ErrorCode::OracleInvalidData
     );
     let acc =

@@ -493,7 +493,7 @@ mod tests {
         // A short of the same size: valued at max(3,030, 2,950) = 3,030; requirement at 3,030.
         let s = PositionRisk {
             base: -ONE,
-            quote: 3_100 * USDC as i64,
+            quote: 3_100 * USDC,
             ..p
         };
         let h = compute_health(0, &[s]).unwrap();

@@ -122,13 +122,13 @@ impl MarketParams {
         require!(
             self.base_lot_size > 0
                 && self.min_position_base >= self.base_lot_size
-                && self.min_position_base % self.base_lot_size == 0
+                && self.min_position_base.is_multiple_of(self.base_lot_size)
                 && self.base_lot_size <= i64::MAX as u64,
             ErrorCode::InvalidSizeParams
         );
         require!(
             self.open_interest_cap > 0
-                && self.open_interest_cap % self.base_lot_size == 0
+                && self.open_interest_cap.is_multiple_of(self.base_lot_size)
                 && self.open_interest_cap <= i64::MAX as u64,
             ErrorCode::InvalidOpenInterestCap
         );
@@ -308,7 +308,8 @@ mod tests {
 
     #[test]
     fn each_bound_has_its_error() {
-        let cases: Vec<(fn(&mut MarketParams), ErrorCode)> = vec![
+        type Case = (fn(&mut MarketParams), ErrorCode);
+        let cases: Vec<Case> = vec![
             (
                 |p| p.maintenance_margin_ratio = p.initial_margin_ratio,
                 ErrorCode::InvalidMarginRatios,

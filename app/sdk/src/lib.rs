@@ -1,0 +1,11 @@
+//! Rust SDK of crossmargin: PDAs, one builder per instruction (health accounts derived, never
+//! hand-assembled), and account decoders. The risk figures come from the program crate's own
+//! `risk` module (`cross_margin::risk`), compiled with `no-entrypoint`: one copy of the math.
+
+pub mod accounts;
+pub mod health;
+pub mod instructions;
+pub mod pda;
+
+pub use cross_margin;
+pub use cross_margin::ID as PROGRAM_ID;

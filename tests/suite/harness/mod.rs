@@ -1,0 +1,604 @@
+//! The integration-test harness: the crossmargin program run natively inside
+//! solana-program-test (`processor!`), the real SPL Token program, Pyth accounts of both formats
+//! written with their real layouts, a controllable clock, and helpers that check a refusal's error
+//! code *and* that nothing changed.
+
+pub mod events;
+pub mod pyth;
+
+use anchor_lang::prelude::{AccountInfo, AccountMeta, Clock, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use anchor_spl::token::spl_token;
+use cross_margin::error::ErrorCode;
+use cross_margin::oracle::{PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID};
+use cross_margin::state::{Exchange, MarginAccount, Market, MarketParams, OracleSource, Position};
+use crossmargin_sdk::{accounts as decode, health, instructions as ix, pda};
+use pyth_sdk_solana::state::PriceStatus;
+use pyth_solana_receiver_sdk::price_update::VerificationLevel;
+use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_sdk::account::{Account, AccountSharedData};
+use solana_sdk::compute_budget::ComputeBudgetInstruction;
+use solana_sdk::program_pack::Pack;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_system_interface::instruction as system_instruction;
+
+pub use self::pyth::Quote;
+
+/// The clock every environment starts at (2025-06-15).
+pub const T0: i64 = 1_750_000_000;
+pub const USDC: u64 = 1_000_000;
+pub const ONE: i64 = 1_000_000_000; // one whole base unit
+pub const DOLLAR: i64 = 1_000_000; // one dollar at PRICE_PRECISION
+pub const LIQUIDATION_BUFFER: u32 = 200_000; // 20%
+
+// Anchor's `entry` wants `&'info [AccountInfo<'info>]`, `processor!` hands out independent
+// lifetimes (anchor#2738). The slice lives for the whole call, so tying them together is sound.
+fn process_instruction<'a, 'b, 'c, 'd>(
+    program_id: &'a Pubkey,
+    accounts: &'b [AccountInfo<'c>],
+    data: &'d [u8],
+) -> ProgramResult {
+    let accounts: &'c [AccountInfo<'c>] = unsafe { std::mem::transmute(accounts) };
+    cross_margin::entry(program_id, accounts, data)
+}
+
+/// A listed market as the tests know it.
+#[derive(Clone, Copy, Debug)]
+pub struct TestMarket {
+    pub oracle: Pubkey,
+    pub source: OracleSource,
+    pub feed_id: [u8; 32],
+}
+
+/// A user with a funded USDC token account and margin account 0.
+pub struct User {
+    pub key: Keypair,
+    pub usdc: Pubkey,
+    pub account: Pubkey,
+}
+
+impl User {
+    pub fn pubkey(&self) -> Pubkey {
+        self.key.pubkey()
+    }
+}
+
+pub fn symbol(s: &str) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    out[..s.len()].copy_from_slice(s.as_bytes());
+    out
+}
+
+/// ETH-like parameters: 10x initial (10%), 20x maintenance (5%).
+pub fn eth_params() -> MarketParams {
+    MarketParams {
+        initial_margin_ratio: 100_000,
+        maintenance_margin_ratio: 50_000,
+        liquidation_fee: 10_000,
+        insurance_fee: 5_000,
+        upnl_initial_weight: 800_000,
+        taker_fee: 500,
+        maker_fee: -100,
+        price_band: 50_000,
+        max_conf_ratio: 20_000,
+        max_oracle_age_secs: 60,
+        liquidation_max_oracle_age_secs: 300,
+        max_funding_premium: 20_000,
+        funding_period_secs: 3_600,
+        base_lot_size: 1_000_000, // 0.001 ETH
+        min_position_base: 10_000_000,
+        open_interest_cap: 10_000 * ONE as u64,
+    }
+}
+
+/// BTC-like: 5% initial, 2.5% maintenance.
+pub fn btc_params() -> MarketParams {
+    MarketParams {
+        initial_margin_ratio: 50_000,
+        maintenance_margin_ratio: 25_000,
+        liquidation_fee: 5_000,
+        insurance_fee: 2_500,
+        base_lot_size: 100_000, // 0.0001 BTC
+        min_position_base: 1_000_000,
+        open_interest_cap: 1_000 * ONE as u64,
+        ..eth_params()
+    }
+}
+
+pub fn feed(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+pub struct TestEnv {
+    pub ctx: ProgramTestContext,
+    pub admin: Keypair,
+    pub mint: Pubkey,
+    pub mint_authority: Keypair,
+    pub now: i64,
+    pub markets: Vec<TestMarket>,
+    nonce: u64,
+}
+
+/// What a transaction left in the log.
+pub type Logs = Vec<String>;
+
+impl TestEnv {
+    /// A chain with the program, SPL Token, a 6-decimal USDC mint, and the clock at `T0`; no
+    /// exchange yet.
+    pub async fn bare() -> Self {
+        let mut pt = ProgramTest::new(
+            "cross_margin",
+            cross_margin::ID,
+            processor!(process_instruction),
+        );
+        pt.prefer_bpf(false);
+        let ctx = events::start_with_event_logs(pt).await;
+        let mut env = TestEnv {
+            ctx,
+            admin: Keypair::new(),
+            mint: Pubkey::default(),
+            mint_authority: Keypair::new(),
+            now: 0,
+            markets: Vec::new(),
+            nonce: 0,
+        };
+        env.set_time(T0).await;
+        env.airdrop(&env.admin.pubkey(), 10_000_000_000).await;
+        env.mint = env.create_mint(6).await;
+        env
+    }
+
+    /// `bare` plus an initialized exchange.
+    pub async fn new() -> Self {
+        let mut env = Self::bare().await;
+        let admin = env.admin.insecure_clone();
+        env.send(
+            &[ix::initialize_exchange(
+                admin.pubkey(),
+                env.mint,
+                LIQUIDATION_BUFFER,
+            )],
+            &[&admin],
+        )
+        .await
+        .expect("initialize_exchange");
+        env
+    }
+
+    /// `new` plus ETH-PERP (Pyth pull, $3,000) and BTC-PERP (Pyth legacy, $60,000).
+    pub async fn with_markets() -> Self {
+        let mut env = Self::new().await;
+        env.list_market(
+            "ETH-PERP",
+            OracleSource::PythPull,
+            feed(1),
+            3_000 * DOLLAR,
+            eth_params(),
+        )
+        .await;
+        env.list_market(
+            "BTC-PERP",
+            OracleSource::PythLegacy,
+            feed(2),
+            60_000 * DOLLAR,
+            btc_params(),
+        )
+        .await;
+        env
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /// Sends one transaction (fee payer: the context payer) and returns its logs.
+    pub async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Logs, TransactionError> {
+        // A distinct compute-unit price per transaction keeps identical retries distinct.
+        self.nonce += 1;
+        let mut all = vec![
+            ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+            ComputeBudgetInstruction::set_compute_unit_price(self.nonce),
+        ];
+        all.extend_from_slice(ixs);
+        let payer = self.ctx.payer.insecure_clone();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
+        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        let out = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .expect("banks client");
+        let logs = out.metadata.map(|m| m.log_messages).unwrap_or_default();
+        match out.result {
+            Ok(()) => Ok(logs),
+            Err(e) => {
+                if std::env::var("CM_TEST_LOGS").is_ok() {
+                    eprintln!("{e:?}\n{logs:#?}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends, expects the program error `code`, and checks that none of `watch` changed
+    /// (data, lamports, owner): a refused instruction changes nothing.
+    pub async fn expect_error(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        code: ErrorCode,
+        watch: &[Pubkey],
+    ) {
+        let before = self.snapshot(watch).await;
+        let err = self
+            .send(ixs, signers)
+            .await
+            .expect_err("transaction should fail");
+        assert_eq!(
+            custom_code(&err),
+            Some(u32::from(code)),
+            "expected {code:?} ({}), got {err:?}",
+            u32::from(code)
+        );
+        assert_eq!(
+            self.snapshot(watch).await,
+            before,
+            "a refused transaction changed state"
+        );
+    }
+
+    /// Like `expect_error` for refusals that come from another program or the runtime.
+    pub async fn expect_failure(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        watch: &[Pubkey],
+    ) -> TransactionError {
+        let before = self.snapshot(watch).await;
+        let err = self
+            .send(ixs, signers)
+            .await
+            .expect_err("transaction should fail");
+        assert_eq!(
+            self.snapshot(watch).await,
+            before,
+            "a refused transaction changed state"
+        );
+        err
+    }
+
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<Account>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.ctx.banks_client.get_account(*k).await.unwrap());
+        }
+        out
+    }
+
+    // ---------------------------------------------------------------- clock
+
+    pub async fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+        self.now = unix_timestamp;
+    }
+
+    pub async fn advance(&mut self, secs: i64) {
+        self.set_time(self.now + secs).await;
+    }
+
+    // ---------------------------------------------------------------- raw accounts
+
+    pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
+        self.ctx.banks_client.get_account(key).await.unwrap()
+    }
+
+    pub async fn set_raw(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) {
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let account = Account {
+            lamports: rent.minimum_balance(data.len()),
+            data,
+            owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.ctx
+            .set_account(&key, &AccountSharedData::from(account));
+    }
+
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) {
+        let payer = self.ctx.payer.insecure_clone();
+        self.send(
+            &[system_instruction::transfer(&payer.pubkey(), to, lamports)],
+            &[],
+        )
+        .await
+        .unwrap();
+    }
+
+    // ---------------------------------------------------------------- tokens
+
+    pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
+        let mint = Keypair::new();
+        let payer = self.ctx.payer.pubkey();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let auth = self.mint_authority.pubkey();
+        self.send(
+            &[
+                system_instruction::create_account(
+                    &payer,
+                    &mint.pubkey(),
+                    rent.minimum_balance(spl_token::state::Mint::LEN),
+                    spl_token::state::Mint::LEN as u64,
+                    &spl_token::ID,
+                ),
+                spl_token::instruction::initialize_mint2(
+                    &spl_token::ID,
+                    &mint.pubkey(),
+                    &auth,
+                    None,
+                    decimals,
+                )
+                .unwrap(),
+            ],
+            &[&mint],
+        )
+        .await
+        .unwrap();
+        mint.pubkey()
+    }
+
+    pub async fn create_token_account(&mut self, mint: Pubkey, owner: Pubkey) -> Pubkey {
+        let account = Keypair::new();
+        let payer = self.ctx.payer.pubkey();
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        self.send(
+            &[
+                system_instruction::create_account(
+                    &payer,
+                    &account.pubkey(),
+                    rent.minimum_balance(spl_token::state::Account::LEN),
+                    spl_token::state::Account::LEN as u64,
+                    &spl_token::ID,
+                ),
+                spl_token::instruction::initialize_account3(
+                    &spl_token::ID,
+                    &account.pubkey(),
+                    &mint,
+                    &owner,
+                )
+                .unwrap(),
+            ],
+            &[&account],
+        )
+        .await
+        .unwrap();
+        account.pubkey()
+    }
+
+    pub async fn mint_to(&mut self, mint: Pubkey, to: Pubkey, amount: u64) {
+        let auth = self.mint_authority.insecure_clone();
+        self.send(
+            &[spl_token::instruction::mint_to(
+                &spl_token::ID,
+                &mint,
+                &to,
+                &auth.pubkey(),
+                &[],
+                amount,
+            )
+            .unwrap()],
+            &[&auth],
+        )
+        .await
+        .unwrap();
+    }
+
+    pub async fn token_balance(&mut self, account: Pubkey) -> u64 {
+        let a = self.account(account).await.expect("token account");
+        spl_token::state::Account::unpack(&a.data).unwrap().amount
+    }
+
+    pub async fn vault_balance(&mut self) -> u64 {
+        self.token_balance(pda::vault()).await
+    }
+
+    // ---------------------------------------------------------------- program accounts
+
+    pub async fn exchange(&mut self) -> Exchange {
+        let a = self.account(pda::exchange()).await.expect("exchange");
+        Exchange::try_deserialize(&mut &a.data[..]).unwrap()
+    }
+
+    pub async fn market(&mut self, index: u16) -> Market {
+        let a = self.account(pda::market(index)).await.expect("market");
+        decode::decode_market(&a.data).unwrap()
+    }
+
+    pub async fn margin_account(&mut self, key: Pubkey) -> MarginAccount {
+        let a = self.account(key).await.expect("margin account");
+        decode::decode_margin_account(&a.data).unwrap()
+    }
+
+    /// Writes a margin account's state directly (until trading exists, this is how tests give
+    /// an account positions).
+    pub async fn write_margin_account(&mut self, key: Pubkey, account: &MarginAccount) {
+        let mut data = MarginAccount::DISCRIMINATOR.to_vec();
+        data.extend_from_slice(bytemuck::bytes_of(account));
+        self.set_raw(key, cross_margin::ID, data).await;
+    }
+
+    /// Gives `key` these positions `(market, base, quote)`, replacing its slots.
+    pub async fn set_positions(&mut self, key: Pubkey, positions: &[(u16, i64, i64)]) {
+        let mut a = self.margin_account(key).await;
+        a.positions = Default::default();
+        for (slot, (market, base, quote)) in positions.iter().enumerate() {
+            let market_state = self.market(*market).await;
+            a.positions[slot] = Position {
+                base: *base,
+                quote: *quote,
+                funding_snapshot: if *base >= 0 {
+                    market_state.cumulative_funding_long
+                } else {
+                    market_state.cumulative_funding_short
+                },
+                market_index: *market,
+                padding: [0; 6],
+            };
+        }
+        self.write_margin_account(key, &a).await;
+    }
+
+    pub async fn write_market(&mut self, index: u16, market: &Market) {
+        let mut data = Market::DISCRIMINATOR.to_vec();
+        data.extend_from_slice(bytemuck::bytes_of(market));
+        self.set_raw(pda::market(index), cross_margin::ID, data)
+            .await;
+    }
+
+    // ---------------------------------------------------------------- oracles and markets
+
+    /// Writes `market`'s oracle account: price, confidence and ema at PRICE_PRECISION.
+    pub async fn write_oracle(&mut self, m: TestMarket, q: Quote) {
+        match m.source {
+            OracleSource::PythPull => {
+                self.set_raw(
+                    m.oracle,
+                    PYTH_RECEIVER_PROGRAM_ID,
+                    pyth::pull_data(m.feed_id, q, VerificationLevel::Full),
+                )
+                .await
+            }
+            OracleSource::PythLegacy => {
+                self.set_raw(
+                    m.oracle,
+                    PYTH_LEGACY_PROGRAM_ID,
+                    pyth::legacy_data(q, PriceStatus::Trading),
+                )
+                .await
+            }
+        }
+    }
+
+    /// A fresh price (published now, no confidence interval, ema = price).
+    pub async fn set_price(&mut self, index: u16, price: i64) {
+        let q = Quote {
+            price,
+            conf: 0,
+            ema: price,
+            publish_time: self.now,
+        };
+        let m = self.markets[index as usize];
+        self.write_oracle(m, q).await;
+    }
+
+    /// Lists a market whose oracle (created here) shows `price` now.
+    pub async fn list_market(
+        &mut self,
+        name: &str,
+        source: OracleSource,
+        feed_id: [u8; 32],
+        price: i64,
+        params: MarketParams,
+    ) -> TestMarket {
+        let index = self.exchange().await.market_count;
+        let m = TestMarket {
+            oracle: Pubkey::new_unique(),
+            source,
+            feed_id,
+        };
+        self.markets.push(m);
+        self.set_price(index, price).await;
+        let admin = self.admin.insecure_clone();
+        self.send(
+            &[ix::add_market(
+                admin.pubkey(),
+                index,
+                m.oracle,
+                symbol(name),
+                source as u8,
+                feed_id,
+                params,
+            )],
+            &[&admin],
+        )
+        .await
+        .expect("add_market");
+        m
+    }
+
+    /// The health metas the SDK derives for these accounts.
+    pub async fn health(&mut self, accounts: &[Pubkey]) -> Vec<AccountMeta> {
+        let mut decoded = Vec::new();
+        for k in accounts {
+            decoded.push(self.margin_account(*k).await);
+        }
+        let refs: Vec<&MarginAccount> = decoded.iter().collect();
+        let markets = self.markets.clone();
+        health::health_metas_for(&refs, &move |i: u16| {
+            markets.get(i as usize).map(|m| m.oracle)
+        })
+        .unwrap()
+    }
+
+    // ---------------------------------------------------------------- users
+
+    /// A user with `usdc` whole USDC in a token account and margin account 0 (empty).
+    pub async fn user(&mut self, usdc: u64) -> User {
+        let key = Keypair::new();
+        self.airdrop(&key.pubkey(), 1_000_000_000).await;
+        let token = self.create_token_account(self.mint, key.pubkey()).await;
+        if usdc > 0 {
+            self.mint_to(self.mint, token, usdc * USDC).await;
+        }
+        self.send(&[ix::create_margin_account(key.pubkey(), 0)], &[&key])
+            .await
+            .expect("create_margin_account");
+        User {
+            account: pda::margin_account(&key.pubkey(), 0),
+            usdc: token,
+            key,
+        }
+    }
+
+    pub async fn deposit(&mut self, user: &User, amount: u64) -> Logs {
+        self.send(
+            &[ix::deposit(user.pubkey(), user.account, user.usdc, amount)],
+            &[&user.key],
+        )
+        .await
+        .expect("deposit")
+    }
+
+    /// A user with `collateral` native USDC deposited (and nothing left in the wallet).
+    pub async fn funded_user(&mut self, collateral: u64) -> User {
+        let user = self.user(0).await;
+        self.mint_to(self.mint, user.usdc, collateral).await;
+        self.deposit(&user, collateral).await;
+        user
+    }
+
+    pub fn withdraw_ix(&self, user: &User, amount: u64, health: Vec<AccountMeta>) -> Instruction {
+        ix::withdraw(user.pubkey(), user.account, user.usdc, amount, health)
+    }
+}
+
+/// The custom error number of a failed instruction.
+pub fn custom_code(err: &TransactionError) -> Option<u32> {
+    match err {
+        TransactionError::InstructionError(
+            _,
+            anchor_lang::solana_program::instruction::InstructionError::Custom(n),
+        ) => Some(*n),
+        _ => None,
+    }
+}
