@@ -124,7 +124,7 @@ async fn add_market_of_each_oracle_kind() {
     assert_eq!(m.status, MarketStatus::Active as u8);
     assert_eq!(m.params(), eth_params());
     assert_eq!(m.last_oracle_publish_time, T0);
-    assert_eq!(m.last_oracle_price, 3_000 * DOLLAR);
+    assert_eq!(m.last_oracle_price(), 3_000 * DOLLAR);
     assert_eq!(
         (m.mark_twap, m.oracle_twap),
         (3_000 * DOLLAR, 3_000 * DOLLAR)
@@ -138,7 +138,7 @@ async fn add_market_of_each_oracle_kind() {
     let b = env.market(1).await;
     assert_eq!(b.oracle, btc.oracle);
     assert_eq!(b.oracle_source, OracleSource::PythLegacy as u8);
-    assert_eq!(b.last_oracle_price, 60_000 * DOLLAR);
+    assert_eq!(b.last_oracle_price(), 60_000 * DOLLAR);
     assert_eq!(b.params(), btc_params());
 }
 

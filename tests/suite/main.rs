@@ -4,6 +4,9 @@ mod harness;
 
 mod admin;
 mod collateral;
+mod funding;
 mod health_accounts;
 mod margin_accounts;
 mod oracles;
+mod randomized;
+mod trading;

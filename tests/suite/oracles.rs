@@ -313,7 +313,7 @@ async fn real_pull_account_end_to_end() {
     .await
     .unwrap();
     let m = env.market(0).await;
-    assert_eq!(m.last_oracle_price, 140_615_937);
+    assert_eq!(m.last_oracle_price(), 140_615_937);
     assert_eq!(m.last_oracle_publish_time, 1_720_533_480);
 
     // 10 SOL long bought at $140: E = 100 + 6.15937 = 106.15937; conf 0.137937 widens the initial
@@ -419,8 +419,8 @@ async fn real_legacy_accounts_end_to_end() {
         source: OracleSource::PythLegacy,
         feed_id: [0; 32],
     });
-    assert_eq!(env.market(0).await.last_oracle_price, 1_000_007);
-    assert_eq!(env.market(1).await.last_oracle_price, 32_112_500);
+    assert_eq!(env.market(0).await.last_oracle_price(), 1_000_007);
+    assert_eq!(env.market(1).await.last_oracle_price(), 32_112_500);
 
     let user = env.funded_user(100 * USDC).await;
     env.set_positions(user.account, &[(0, 100 * ONE, -100 * USDC as i64)])

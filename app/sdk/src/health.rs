@@ -2,6 +2,7 @@
 //! account's position order; for two accounts, the first's markets then the second's new ones.
 
 use anchor_lang::prelude::{AccountMeta, Pubkey};
+use cross_margin::health::union_market_order;
 use cross_margin::state::MarginAccount;
 
 use crate::pda;
@@ -29,15 +30,12 @@ impl std::fmt::Display for UnknownMarket {
 
 impl std::error::Error for UnknownMarket {}
 
-/// Market indices in the order the program expects for these accounts.
-pub fn health_market_order(accounts: &[&MarginAccount]) -> Vec<u16> {
+/// Market indices in the order the program expects for these accounts (the program's own
+/// ordering function), leaving out `exclude` (a market the instruction names itself).
+pub fn health_market_order(accounts: &[&MarginAccount], exclude: Option<u16>) -> Vec<u16> {
     let mut order: Vec<u16> = Vec::new();
     for account in accounts {
-        for index in account.position_market_indices() {
-            if !order.contains(&index) {
-                order.push(index);
-            }
-        }
+        order = union_market_order(&order, &account.position_market_indices(), exclude);
     }
     order
 }
@@ -61,5 +59,27 @@ pub fn health_metas_for(
     accounts: &[&MarginAccount],
     oracles: &impl OracleLookup,
 ) -> Result<Vec<AccountMeta>, UnknownMarket> {
-    health_metas(&health_market_order(accounts), oracles)
+    health_metas(&health_market_order(accounts, None), oracles)
+}
+
+/// The health metas of a fill: both accounts' markets except the traded one.
+pub fn fill_health_metas(
+    taker: &MarginAccount,
+    maker: &MarginAccount,
+    market_index: u16,
+    oracles: &impl OracleLookup,
+) -> Result<Vec<AccountMeta>, UnknownMarket> {
+    health_metas(
+        &health_market_order(&[taker, maker], Some(market_index)),
+        oracles,
+    )
+}
+
+/// The market metas `settle_funding` takes: one Market per open position, in order.
+pub fn funding_metas(account: &MarginAccount) -> Vec<AccountMeta> {
+    account
+        .position_market_indices()
+        .into_iter()
+        .map(|i| AccountMeta::new_readonly(pda::market(i), false))
+        .collect()
 }

@@ -205,3 +205,55 @@ pub fn withdraw(
         health,
     )
 }
+
+/// A fill: `health` from `health::fill_health_metas`.
+#[allow(clippy::too_many_arguments)]
+pub fn fill(
+    taker_authority: Pubkey,
+    maker_authority: Pubkey,
+    taker: Pubkey,
+    maker: Pubkey,
+    market_index: u16,
+    oracle: Pubkey,
+    taker_base_delta: i64,
+    price: i64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        acc::Fill {
+            taker_authority,
+            maker_authority,
+            market: pda::market(market_index),
+            oracle,
+            taker,
+            maker,
+        },
+        data::Fill {
+            market_index,
+            taker_base_delta,
+            price,
+        },
+        health,
+    )
+}
+
+pub fn update_funding(market_index: u16, oracle: Pubkey) -> Instruction {
+    build(
+        acc::UpdateFunding {
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            oracle,
+        },
+        data::UpdateFunding { market_index },
+        vec![],
+    )
+}
+
+/// `markets`: from `health::funding_metas`.
+pub fn settle_funding(margin_account: Pubkey, markets: Vec<AccountMeta>) -> Instruction {
+    build(
+        acc::SettleFunding { margin_account },
+        data::SettleFunding {},
+        markets,
+    )
+}

@@ -54,3 +54,7 @@ pub const EXCHANGE_SEED: &[u8] = b"exchange";
 pub const VAULT_SEED: &[u8] = b"vault";
 pub const MARKET_SEED: &[u8] = b"market";
 pub const MARGIN_ACCOUNT_SEED: &[u8] = b"margin_account";
+
+/// A fill's price counts as the mark price for at most this long after the fill; time without
+/// fills counts at the oracle price, so the funding premium decays when no one trades.
+pub const MARK_PRICE_VALIDITY_SECS: i64 = 60;

@@ -112,6 +112,30 @@ pub enum ErrorCode {
     HealthAccountWrongMarket,
     #[msg("Health account oracle is not the market's oracle")]
     HealthAccountWrongOracle,
+
+    // --- trading and funding ---
+    #[msg("Taker and maker must be different margin accounts")]
+    SelfTrade,
+    #[msg("Market is paused")]
+    MarketPaused,
+    #[msg("Market is reduce-only: the fill must shrink both positions")]
+    MarketReduceOnly,
+    #[msg("Fill size must not be zero")]
+    InvalidFillSize,
+    #[msg("Fill size is not a multiple of the market's lot")]
+    SizeNotMultipleOfLot,
+    #[msg("Fill size is below the market's minimum (unless it closes a position)")]
+    FillBelowMinimum,
+    #[msg("A position would be left open below the market's minimum")]
+    PositionBelowMinimum,
+    #[msg("Fill price is outside the market's band around the oracle price")]
+    PriceOutsideBand,
+    #[msg("Fill would take open interest above the market's cap")]
+    OpenInterestCapExceeded,
+    #[msg("Funding was already updated this period")]
+    FundingNotDue,
+    #[msg("Market account is not the market of the given index")]
+    MarketIndexMismatch,
 }
 
 /// The custom error number a result carries, if it failed with an Anchor error (for tests and

@@ -96,3 +96,47 @@ pub struct InsuranceDeposited {
     pub amount: u64,
     pub insurance_balance_after: u64,
 }
+
+#[event]
+pub struct Filled {
+    pub market_index: u16,
+    pub taker: Pubkey,
+    pub maker: Pubkey,
+    /// Positive: the taker bought.
+    pub taker_base_delta: i64,
+    pub price: i64,
+    pub oracle_price: i64,
+    pub taker_fee: i64,
+    /// Negative = rebate.
+    pub maker_fee: i64,
+    pub taker_realized_pnl: i64,
+    pub maker_realized_pnl: i64,
+    pub taker_base_after: i64,
+    pub maker_base_after: i64,
+    pub open_interest_after: u64,
+}
+
+#[event]
+pub struct FundingUpdated {
+    pub market_index: u16,
+    pub mark_twap: i64,
+    pub oracle_twap: i64,
+    /// ppm per day, clamped.
+    pub premium: i64,
+    /// Seconds since the previous update.
+    pub elapsed: i64,
+    /// Index units (quote native per whole base, times 1,000) both indices moved by.
+    pub index_delta: i64,
+    pub cumulative_funding_long: i64,
+    pub cumulative_funding_short: i64,
+    /// Trading fees moved into the insurance balance.
+    pub fees_to_insurance: u64,
+}
+
+#[event]
+pub struct FundingSettled {
+    pub margin_account: Pubkey,
+    /// Positive = paid by the account.
+    pub amount: i64,
+    pub collateral_after: i64,
+}

@@ -8,7 +8,7 @@ use anchor_lang::Discriminator;
 
 use crate::error::ErrorCode;
 use crate::oracle::{read_oracle, OraclePrice, OracleUse};
-use crate::risk::{compute_health, funding_owed, Health, PositionRisk, RiskParams};
+use crate::risk::{compute_health, funding_owed, side_index, Health, PositionRisk, RiskParams};
 use crate::state::{MarginAccount, Market, Position};
 
 /// What the math needs of one market: its risk parameters, funding indices and checked price.
@@ -34,11 +34,11 @@ impl MarketView {
 
     /// The index a position of sign `base` settles against.
     pub fn funding_index(&self, base: i64) -> i64 {
-        if base >= 0 {
-            self.cumulative_funding_long
-        } else {
-            self.cumulative_funding_short
-        }
+        side_index(
+            base,
+            self.cumulative_funding_long,
+            self.cumulative_funding_short,
+        )
     }
 
     /// Unsettled funding of `pos` in this market.
@@ -80,27 +80,31 @@ pub fn account_health(account: &MarginAccount, markets: &[MarketView]) -> Result
     compute_health(account.collateral, &position_risks(account, markets)?)
 }
 
-/// Realizes the unsettled funding of every open position into collateral. Returns the total
-/// settled (positive = paid by the account).
+/// Realizes the unsettled funding of the open position in `view`'s market (if any) into
+/// collateral. Returns the amount settled (positive = paid by the account).
+pub fn settle_position_funding(account: &mut MarginAccount, view: &MarketView) -> Result<i64> {
+    let Some(pos) = account.position_mut(view.market_index) else {
+        return Ok(0);
+    };
+    let owed = view.funding_owed(pos)?;
+    pos.funding_snapshot = view.funding_index(pos.base);
+    account.add_collateral(owed.checked_neg().ok_or(error!(ErrorCode::MathOverflow))?)?;
+    account.total_funding_paid = account
+        .total_funding_paid
+        .checked_add(owed)
+        .ok_or(error!(ErrorCode::MathOverflow))?;
+    Ok(owed)
+}
+
+/// Realizes the unsettled funding of every open position. Returns the total settled.
 pub fn settle_funding(account: &mut MarginAccount, markets: &[MarketView]) -> Result<i64> {
     let mut total: i64 = 0;
-    for i in 0..account.positions.len() {
-        let pos = account.positions[i];
-        if !pos.is_open() {
-            continue;
-        }
-        let m = view_for(markets, pos.market_index)?;
-        let owed = m.funding_owed(&pos)?;
-        account.positions[i].funding_snapshot = m.funding_index(pos.base);
+    for market_index in account.position_market_indices() {
+        let owed = settle_position_funding(account, view_for(markets, market_index)?)?;
         total = total
             .checked_add(owed)
             .ok_or(error!(ErrorCode::MathOverflow))?;
     }
-    account.add_collateral(total.checked_neg().ok_or(error!(ErrorCode::MathOverflow))?)?;
-    account.total_funding_paid = account
-        .total_funding_paid
-        .checked_add(total)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
     Ok(total)
 }
 
@@ -109,7 +113,11 @@ pub fn settle_funding(account: &mut MarginAccount, markets: &[MarketView]) -> Re
 /// stored `market_index` identifies it.
 pub fn load_market<'a>(info: &'a AccountInfo) -> Result<std::cell::Ref<'a, Market>> {
     require_keys_eq!(*info.owner, crate::ID, ErrorCode::HealthAccountNotMarket);
-    let data = info.try_borrow_data()?;
+    // The only market an instruction holds borrowed while it reads this list is the one it names
+    // itself: passing that one again is a duplicate.
+    let data = info
+        .try_borrow_data()
+        .map_err(|_| error!(ErrorCode::HealthAccountDuplicate))?;
     require!(
         data.len() >= Market::SPACE && data[..8] == *Market::DISCRIMINATOR,
         ErrorCode::HealthAccountNotMarket
@@ -119,21 +127,31 @@ pub fn load_market<'a>(info: &'a AccountInfo) -> Result<std::cell::Ref<'a, Marke
     }))
 }
 
-/// Checks the health accounts against the markets `required` (in order) and reads each
-/// market's price for `use_`. Exactly one pair per required market: a missing pair, an extra
-/// pair, a duplicate, a market out of order, or an oracle that is not the market's each fail
-/// with their own error.
-pub fn load_health_markets(
+/// What a list of market accounts after the named accounts carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarketList {
+    /// `(Market, oracle)` pairs; every price is read and checked for `use_` at `now`.
+    WithPrices { now: i64, use_: OracleUse },
+    /// Markets only (funding settlement needs the indices, not prices).
+    MarketsOnly,
+}
+
+/// Checks the accounts after the named ones against the markets `required` (in order) and reads
+/// them. Exactly one entry per required market: a missing entry, an extra one, a duplicate, a
+/// market out of order, a non-market, or an oracle that is not the market's each fail with their
+/// own error.
+pub fn load_market_list(
     remaining: &[AccountInfo],
     required: &[u16],
-    now: i64,
-    use_: OracleUse,
+    list: MarketList,
 ) -> Result<Vec<MarketView>> {
+    let stride = match list {
+        MarketList::WithPrices { .. } => 2,
+        MarketList::MarketsOnly => 1,
+    };
     let mut views: Vec<MarketView> = Vec::with_capacity(required.len());
     for (i, expected) in required.iter().enumerate() {
-        let (Some(market_info), Some(oracle_info)) =
-            (remaining.get(2 * i), remaining.get(2 * i + 1))
-        else {
+        let Some(market_info) = remaining.get(stride * i) else {
             return err!(ErrorCode::HealthAccountMissing);
         };
         let market = load_market(market_info)?;
@@ -145,17 +163,47 @@ pub fn load_health_markets(
             market.market_index == *expected,
             ErrorCode::HealthAccountWrongMarket
         );
-        require_keys_eq!(
-            *oracle_info.key,
-            market.oracle,
-            ErrorCode::HealthAccountWrongOracle
-        );
-        let price = read_oracle(oracle_info, &market, now, use_)?;
+        let price = match list {
+            MarketList::WithPrices { now, use_ } => {
+                let Some(oracle_info) = remaining.get(stride * i + 1) else {
+                    return err!(ErrorCode::HealthAccountMissing);
+                };
+                require_keys_eq!(
+                    *oracle_info.key,
+                    market.oracle,
+                    ErrorCode::HealthAccountWrongOracle
+                );
+                read_oracle(oracle_info, &market, now, use_)?
+            }
+            MarketList::MarketsOnly => OraclePrice::default(),
+        };
         views.push(MarketView::new(&market, price));
     }
     require!(
-        remaining.len() == 2 * required.len(),
+        remaining.len() == stride * required.len(),
         ErrorCode::HealthAccountUnexpected
     );
     Ok(views)
+}
+
+/// `(Market, oracle)` pairs for `required`, prices checked for `use_` at `now`.
+pub fn load_health_markets(
+    remaining: &[AccountInfo],
+    required: &[u16],
+    now: i64,
+    use_: OracleUse,
+) -> Result<Vec<MarketView>> {
+    load_market_list(remaining, required, MarketList::WithPrices { now, use_ })
+}
+
+/// The markets of two accounts in health order (the first's, then the second's new ones),
+/// leaving out `exclude` (the market an instruction names itself).
+pub fn union_market_order(first: &[u16], second: &[u16], exclude: Option<u16>) -> Vec<u16> {
+    let mut order: Vec<u16> = Vec::with_capacity(first.len() + second.len());
+    for &m in first.iter().chain(second.iter()) {
+        if Some(m) != exclude && !order.contains(&m) {
+            order.push(m);
+        }
+    }
+    order
 }

@@ -90,4 +90,25 @@ pub mod cross_margin {
     pub fn deposit_insurance(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
         instructions::deposit_insurance::handler(ctx, amount)
     }
+
+    // --- trading ---
+
+    pub fn fill<'info>(
+        ctx: Context<'_, '_, 'info, 'info, Fill<'info>>,
+        market_index: u16,
+        taker_base_delta: i64,
+        price: i64,
+    ) -> Result<()> {
+        instructions::fill::handler(ctx, market_index, taker_base_delta, price)
+    }
+
+    // --- keepers (permissionless) ---
+
+    pub fn update_funding(ctx: Context<UpdateFunding>, market_index: u16) -> Result<()> {
+        instructions::update_funding::handler(ctx, market_index)
+    }
+
+    pub fn settle_funding(ctx: Context<SettleFunding>) -> Result<()> {
+        instructions::settle_funding::handler(ctx)
+    }
 }

@@ -4,6 +4,7 @@
 //! code *and* that nothing changed.
 
 pub mod events;
+pub mod invariants;
 pub mod pyth;
 
 use anchor_lang::prelude::{AccountInfo, AccountMeta, Clock, Pubkey};
@@ -119,6 +120,8 @@ pub struct TestEnv {
     pub mint_authority: Keypair,
     pub now: i64,
     pub markets: Vec<TestMarket>,
+    /// The price each market's oracle shows (what `set_price` last wrote).
+    pub prices: std::collections::HashMap<u16, i64>,
     nonce: u64,
 }
 
@@ -143,6 +146,7 @@ impl TestEnv {
             mint_authority: Keypair::new(),
             now: 0,
             markets: Vec::new(),
+            prices: Default::default(),
             nonce: 0,
         };
         env.set_time(T0).await;
@@ -498,6 +502,7 @@ impl TestEnv {
             publish_time: self.now,
         };
         let m = self.markets[index as usize];
+        self.prices.insert(index, price);
         self.write_oracle(m, q).await;
     }
 
@@ -585,6 +590,73 @@ impl TestEnv {
         self.mint_to(self.mint, user.usdc, collateral).await;
         self.deposit(&user, collateral).await;
         user
+    }
+
+    /// The fill instruction the SDK builds for `taker` buying `taker_base_delta` from `maker`
+    /// (health accounts derived from both accounts' current positions), signed by the owners.
+    pub async fn fill_ix(
+        &mut self,
+        taker: &User,
+        maker: &User,
+        market: u16,
+        taker_base_delta: i64,
+        price: i64,
+    ) -> Instruction {
+        let t = self.margin_account(taker.account).await;
+        let m = self.margin_account(maker.account).await;
+        let markets = self.markets.clone();
+        let health = health::fill_health_metas(&t, &m, market, &move |i: u16| {
+            markets.get(i as usize).map(|m| m.oracle)
+        })
+        .unwrap();
+        ix::fill(
+            taker.pubkey(),
+            maker.pubkey(),
+            taker.account,
+            maker.account,
+            market,
+            self.markets[market as usize].oracle,
+            taker_base_delta,
+            price,
+            health,
+        )
+    }
+
+    pub async fn fill(
+        &mut self,
+        taker: &User,
+        maker: &User,
+        market: u16,
+        taker_base_delta: i64,
+        price: i64,
+    ) -> Result<Logs, TransactionError> {
+        let i = self
+            .fill_ix(taker, maker, market, taker_base_delta, price)
+            .await;
+        self.send(&[i], &[&taker.key, &maker.key]).await
+    }
+
+    pub async fn update_funding(&mut self, market: u16) -> Result<Logs, TransactionError> {
+        let oracle = self.markets[market as usize].oracle;
+        self.send(&[ix::update_funding(market, oracle)], &[]).await
+    }
+
+    pub async fn settle_funding_ix(&mut self, account: Pubkey) -> Instruction {
+        let a = self.margin_account(account).await;
+        ix::settle_funding(account, health::funding_metas(&a))
+    }
+
+    pub async fn settle_funding(&mut self, account: Pubkey) -> Result<Logs, TransactionError> {
+        let i = self.settle_funding_ix(account).await;
+        self.send(&[i], &[]).await
+    }
+
+    /// Refreshes every market's oracle at its current price, published now.
+    pub async fn refresh_prices(&mut self) {
+        for i in 0..self.markets.len() as u16 {
+            let p = self.prices[&i];
+            self.set_price(i, p).await;
+        }
     }
 
     pub fn withdraw_ix(&self, user: &User, amount: u64, health: Vec<AccountMeta>) -> Instruction {

@@ -58,10 +58,10 @@ pub fn handler(
     market.status = MarketStatus::Active as u8;
     market.bump = ctx.bumps.market;
     market.last_oracle_publish_time = price.publish_time;
-    market.last_oracle_price = price.price;
     market.mark_twap = price.price;
     market.oracle_twap = price.price;
-    market.twap_last_update_ts = now;
+    market.twap.reset(now);
+    market.twap.last_oracle_price = price.price;
     market.last_funding_ts = now;
 
     exchange.market_count = market_index

@@ -7,9 +7,11 @@
 pub mod funding;
 pub mod health;
 pub mod math;
+pub mod trade;
 
 pub use funding::*;
 pub use health::*;
+pub use trade::*;
 
 /// The margin parameters of one market that the health math needs (ratios in ppm).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

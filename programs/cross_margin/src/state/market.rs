@@ -2,7 +2,8 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::ErrorCode;
-use crate::risk::RiskParams;
+use crate::oracle::OraclePrice;
+use crate::risk::{RiskParams, TwapState};
 
 /// Where a market's price comes from.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,17 +160,19 @@ pub struct Market {
     pub cumulative_funding_long: i64,
     /// Same for shorts; owed amount is `base * (index - snapshot)` with base < 0.
     pub cumulative_funding_short: i64,
-    /// Time-weighted mark (fill) price since the last funding update (PRICE_PRECISION).
+    /// Mark and oracle TWAPs of the last funding period (PRICE_PRECISION).
     pub mark_twap: i64,
-    /// Time-weighted oracle price since the last funding update.
     pub oracle_twap: i64,
-    pub twap_last_update_ts: i64,
     pub last_funding_ts: i64,
     /// Last funding premium applied (ppm per day, signed).
     pub last_funding_rate: i64,
     /// Newest oracle publish time this market has used: an older update is refused.
     pub last_oracle_publish_time: i64,
-    pub last_oracle_price: i64,
+    /// The running TWAP sums of the current funding period.
+    pub twap: TwapState,
+    /// Trading fees collected since the last funding update; `update_funding` moves them into
+    /// the exchange's insurance balance (fills do not write-lock the exchange).
+    pub insurance_fees_pending: u64,
 
     pub initial_margin_ratio: u32,
     pub maintenance_margin_ratio: u32,
@@ -192,7 +195,7 @@ pub struct Market {
     pub status: u8,
     pub bump: u8,
     pub padding: [u8; 7],
-    pub reserved: [u8; 128],
+    pub reserved: [u8; 88],
 }
 
 impl Market {
@@ -253,6 +256,28 @@ impl Market {
 
     pub fn status(&self) -> Result<MarketStatus> {
         MarketStatus::from_u8(self.status)
+    }
+
+    /// Records an oracle price a writer of the market used: the TWAP sums advance to `now` at the
+    /// previous price, then this one becomes current and its publish time the floor for the next.
+    pub fn record_oracle(&mut self, price: &OraclePrice, now: i64) -> Result<()> {
+        self.twap.record_oracle(price.price, now)?;
+        self.last_oracle_publish_time = self.last_oracle_publish_time.max(price.publish_time);
+        Ok(())
+    }
+
+    /// The oracle price last observed by a writer of the market.
+    pub fn last_oracle_price(&self) -> i64 {
+        self.twap.last_oracle_price
+    }
+
+    /// The funding index a position of sign `base` settles against.
+    pub fn funding_index(&self, base: i64) -> i64 {
+        crate::risk::side_index(
+            base,
+            self.cumulative_funding_long,
+            self.cumulative_funding_short,
+        )
     }
 
     pub fn symbol_str(&self) -> &str {

@@ -1,0 +1,92 @@
+//! DESIGN.md's invariants over the whole state, for randomized sequences.
+
+use std::collections::HashMap;
+
+use anchor_lang::prelude::Pubkey;
+use cross_margin::risk::funding_owed;
+use cross_margin::state::Market;
+
+use super::TestEnv;
+
+/// What the invariants measured (for reports and bounds).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Solvency {
+    pub vault: i128,
+    /// `sum (C + sum (q - F)) + insurance + fees pending in markets`.
+    pub claims: i128,
+}
+
+impl Solvency {
+    pub fn dust(&self) -> i128 {
+        self.vault - self.claims
+    }
+}
+
+/// Checks invariants 1-3 over `accounts` (all margin accounts in existence):
+/// 1. the vault covers every claim, with at most `max_dust` units to spare;
+/// 2. per market, bases sum to zero and both open interests equal the sum of longs;
+/// 3. funding created no value: funding paid so far plus funding owed is never negative.
+pub async fn check(
+    env: &mut TestEnv,
+    accounts: &[Pubkey],
+    max_dust: i128,
+) -> Result<Solvency, String> {
+    let exchange = env.exchange().await;
+    let mut markets: Vec<Market> = Vec::new();
+    for i in 0..exchange.market_count {
+        markets.push(env.market(i).await);
+    }
+    let mut claims: i128 = exchange.insurance_balance as i128
+        + markets
+            .iter()
+            .map(|m| m.insurance_fees_pending as i128)
+            .sum::<i128>();
+    let mut base_sum: HashMap<u16, i128> = HashMap::new();
+    let mut long_sum: HashMap<u16, i128> = HashMap::new();
+    let mut funding_total: i128 = 0;
+    for key in accounts {
+        let a = env.margin_account(*key).await;
+        claims += a.collateral as i128;
+        funding_total += a.total_funding_paid as i128;
+        for p in a.open_positions() {
+            let m = &markets[p.market_index as usize];
+            let f = funding_owed(p.base, m.funding_index(p.base), p.funding_snapshot)
+                .map_err(|e| e.to_string())?;
+            claims += p.quote as i128 - f as i128;
+            funding_total += f as i128;
+            *base_sum.entry(p.market_index).or_default() += p.base as i128;
+            *long_sum.entry(p.market_index).or_default() += p.base.max(0) as i128;
+        }
+    }
+    let vault = env.vault_balance().await as i128;
+    let s = Solvency { vault, claims };
+    if vault < claims {
+        return Err(format!("invariant 1: vault {vault} < claims {claims}"));
+    }
+    if s.dust() > max_dust {
+        return Err(format!(
+            "invariant 1: vault exceeds claims by {} (> {max_dust} of dust)",
+            s.dust()
+        ));
+    }
+    for m in &markets {
+        let i = m.market_index;
+        let b = base_sum.get(&i).copied().unwrap_or(0);
+        let l = long_sum.get(&i).copied().unwrap_or(0);
+        if b != 0 {
+            return Err(format!("invariant 2: market {i} bases sum to {b}"));
+        }
+        if m.open_interest_long as i128 != l || m.open_interest_short as i128 != l {
+            return Err(format!(
+                "invariant 2: market {i} OI {}/{} vs sum of longs {l}",
+                m.open_interest_long, m.open_interest_short
+            ));
+        }
+    }
+    if funding_total < 0 {
+        return Err(format!(
+            "invariant 3: funding paid + owed = {funding_total} < 0"
+        ));
+    }
+    Ok(s)
+}
