@@ -266,7 +266,7 @@ async fn fill_refusals_change_nothing() {
         .await;
     // wrong market for the index, wrong oracle
     let mut i = env.fill_ix(&t, &m, 0, ONE, p).await;
-    i.accounts[2].pubkey = pda::market(1);
+    i.accounts[3].pubkey = pda::market(1);
     env.expect_error(
         &[i],
         &[&t.key, &m.key],
@@ -275,18 +275,18 @@ async fn fill_refusals_change_nothing() {
     )
     .await;
     let mut i = env.fill_ix(&t, &m, 0, ONE, p).await;
-    i.accounts[3].pubkey = env.markets[1].oracle;
+    i.accounts[4].pubkey = env.markets[1].oracle;
     env.expect_error(&[i], &[&t.key, &m.key], ErrorCode::OracleWrongKey, &watch)
         .await;
     // the traded market passed again among the health accounts
     let mut i = env.fill_ix(&t, &m, 0, ONE, p).await;
-    assert_eq!(i.accounts.len(), 8); // six named, then BTC's pair
+    assert_eq!(i.accounts.len(), 9); // seven named, then BTC's pair
     i.accounts.insert(
-        6,
+        7,
         anchor_lang::prelude::AccountMeta::new_readonly(env.markets[0].oracle, false),
     );
     i.accounts.insert(
-        6,
+        7,
         anchor_lang::prelude::AccountMeta::new_readonly(pda::market(0), false),
     );
     env.expect_error(
@@ -298,7 +298,7 @@ async fn fill_refusals_change_nothing() {
     .await;
     // the BTC pair left out
     let mut i = env.fill_ix(&t, &m, 0, ONE, p).await;
-    i.accounts.truncate(6);
+    i.accounts.truncate(7);
     env.expect_error(
         &[i],
         &[&t.key, &m.key],

@@ -75,6 +75,20 @@ pub fn fill_health_metas(
     )
 }
 
+/// The health metas of a liquidation: the liquidatee's markets, then the liquidator's new ones,
+/// except the liquidated market.
+pub fn liquidate_health_metas(
+    liquidatee: &MarginAccount,
+    liquidator: &MarginAccount,
+    market_index: u16,
+    oracles: &impl OracleLookup,
+) -> Result<Vec<AccountMeta>, UnknownMarket> {
+    health_metas(
+        &health_market_order(&[liquidatee, liquidator], Some(market_index)),
+        oracles,
+    )
+}
+
 /// The market metas `settle_funding` takes: one Market per open position, in order.
 pub fn funding_metas(account: &MarginAccount) -> Vec<AccountMeta> {
     account

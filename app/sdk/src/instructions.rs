@@ -223,6 +223,7 @@ pub fn fill(
         acc::Fill {
             taker_authority,
             maker_authority,
+            exchange: pda::exchange(),
             market: pda::market(market_index),
             oracle,
             taker,
@@ -255,5 +256,35 @@ pub fn settle_funding(margin_account: Pubkey, markets: Vec<AccountMeta>) -> Inst
         acc::SettleFunding { margin_account },
         data::SettleFunding {},
         markets,
+    )
+}
+
+/// A liquidation step: `health` from `health::liquidate_health_metas`.
+#[allow(clippy::too_many_arguments)]
+pub fn liquidate(
+    liquidator_authority: Pubkey,
+    liquidator: Pubkey,
+    liquidatee: Pubkey,
+    market_index: u16,
+    oracle: Pubkey,
+    max_base: u64,
+    limit_price: i64,
+    health: Vec<AccountMeta>,
+) -> Instruction {
+    build(
+        acc::Liquidate {
+            liquidator_authority,
+            exchange: pda::exchange(),
+            market: pda::market(market_index),
+            oracle,
+            liquidator,
+            liquidatee,
+        },
+        data::Liquidate {
+            market_index,
+            max_base,
+            limit_price,
+        },
+        health,
     )
 }

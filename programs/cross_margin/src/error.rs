@@ -136,6 +136,20 @@ pub enum ErrorCode {
     FundingNotDue,
     #[msg("Market account is not the market of the given index")]
     MarketIndexMismatch,
+
+    // --- liquidation ---
+    #[msg("A liquidator cannot liquidate its own margin account")]
+    SelfLiquidation,
+    #[msg("Account is not liquidatable: equity is at or above maintenance")]
+    NotLiquidatable,
+    #[msg("Liquidatee has no position in this market")]
+    NoPositionToLiquidate,
+    #[msg("Liquidation price is worse than the liquidator's limit")]
+    LiquidationLimitPrice,
+    #[msg("Nothing to take over: max_base is below one lot")]
+    LiquidationSizeZero,
+    #[msg("Liquidator would be below its initial margin requirement")]
+    LiquidatorUnderMargin,
 }
 
 /// The custom error number a result carries, if it failed with an Anchor error (for tests and

@@ -140,3 +140,39 @@ pub struct FundingSettled {
     pub amount: i64,
     pub collateral_after: i64,
 }
+
+#[event]
+pub struct Liquidated {
+    pub market_index: u16,
+    pub liquidatee: Pubkey,
+    pub liquidator: Pubkey,
+    /// The liquidatee's base change (the liquidator's is the opposite).
+    pub liquidatee_base_delta: i64,
+    /// Takeover price: the oracle price improved by the liquidation fee.
+    pub price: i64,
+    pub oracle_price: i64,
+    /// The liquidator's gain at the oracle price (the liquidation fee, after rounding).
+    pub liquidation_fee: i64,
+    /// Paid by the liquidatee to the insurance fund.
+    pub insurance_fee: i64,
+    pub equity_before: i64,
+    pub maintenance_before: i64,
+    pub equity_after: i64,
+    pub maintenance_after: i64,
+    /// Whether the account is still being liquidated.
+    pub being_liquidated: bool,
+}
+
+#[event]
+pub struct Bankruptcy {
+    pub margin_account: Pubkey,
+    /// The market of the last liquidated position, whose open interest absorbs what insurance
+    /// could not pay.
+    pub market_index: u16,
+    pub deficit: u64,
+    pub insurance_paid: u64,
+    pub socialized: u64,
+    pub bad_debt: u64,
+    /// Index units the long index rose and the short index fell by.
+    pub index_delta: i64,
+}

@@ -17,6 +17,7 @@ pub mod instructions;
 pub mod oracle;
 pub mod risk;
 pub mod state;
+pub mod trading;
 
 use instructions::*;
 use state::MarketParams;
@@ -110,5 +111,14 @@ pub mod cross_margin {
 
     pub fn settle_funding(ctx: Context<SettleFunding>) -> Result<()> {
         instructions::settle_funding::handler(ctx)
+    }
+
+    pub fn liquidate<'info>(
+        ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>,
+        market_index: u16,
+        max_base: u64,
+        limit_price: i64,
+    ) -> Result<()> {
+        instructions::liquidate::handler(ctx, market_index, max_base, limit_price)
     }
 }

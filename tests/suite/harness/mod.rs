@@ -636,6 +636,52 @@ impl TestEnv {
         self.send(&[i], &[&taker.key, &maker.key]).await
     }
 
+    /// A liquidation step by `liquidator` (signing as owner) of `liquidatee`'s position in `market`.
+    pub async fn liquidate_ix(
+        &mut self,
+        liquidator: &User,
+        liquidatee: Pubkey,
+        market: u16,
+        max_base: u64,
+        limit_price: i64,
+    ) -> Instruction {
+        let lr = self.margin_account(liquidator.account).await;
+        let lq = self.margin_account(liquidatee).await;
+        let markets = self.markets.clone();
+        let health = health::liquidate_health_metas(&lq, &lr, market, &move |i: u16| {
+            markets.get(i as usize).map(|m| m.oracle)
+        })
+        .unwrap();
+        ix::liquidate(
+            liquidator.pubkey(),
+            liquidator.account,
+            liquidatee,
+            market,
+            self.markets[market as usize].oracle,
+            max_base,
+            limit_price,
+            health,
+        )
+    }
+
+    pub async fn liquidate(
+        &mut self,
+        liquidator: &User,
+        liquidatee: Pubkey,
+        market: u16,
+    ) -> Result<Logs, TransactionError> {
+        let base = self
+            .margin_account(liquidatee)
+            .await
+            .position(market)
+            .map(|p| p.base)
+            .unwrap_or(0);
+        let i = self
+            .liquidate_ix(liquidator, liquidatee, market, u64::MAX, any_limit(base))
+            .await;
+        self.send(&[i], &[&liquidator.key]).await
+    }
+
     pub async fn update_funding(&mut self, market: u16) -> Result<Logs, TransactionError> {
         let oracle = self.markets[market as usize].oracle;
         self.send(&[ix::update_funding(market, oracle)], &[]).await
@@ -661,6 +707,15 @@ impl TestEnv {
 
     pub fn withdraw_ix(&self, user: &User, amount: u64, health: Vec<AccountMeta>) -> Instruction {
         ix::withdraw(user.pubkey(), user.account, user.usdc, amount, health)
+    }
+}
+
+/// A limit price that accepts any takeover price for a position of sign `base`.
+pub fn any_limit(base: i64) -> i64 {
+    if base > 0 {
+        i64::MAX
+    } else {
+        0
     }
 }
 

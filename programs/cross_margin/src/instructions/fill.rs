@@ -1,14 +1,14 @@
 use anchor_lang::prelude::*;
 
+use crate::constants::EXCHANGE_SEED;
 use crate::error::ErrorCode;
 use crate::events::Filled;
-use crate::health::{
-    account_health, load_health_markets, settle_position_funding, union_market_order, MarketView,
-};
+use crate::health::{load_health_markets, union_market_order, MarketView};
 use crate::oracle::{read_oracle, OracleUse};
 use crate::risk::math::to_i64;
-use crate::risk::{apply_trade, grows_risk, open_interest_delta, trade_fee, trade_quote, Health};
-use crate::state::{MarginAccount, Market, MarketStatus, Position};
+use crate::risk::{grows_risk, open_interest_delta, trade_fee};
+use crate::state::{Exchange, MarginAccount, Market, MarketStatus};
+use crate::trading::{apply_side, check_margin, refresh_liquidation_flag};
 
 /// A two-party fill (request for quote): the taker trades `taker_base_delta` (positive = buys)
 /// with the maker at `price`; both sign (each the owner or the delegate of its account).
@@ -21,6 +21,9 @@ use crate::state::{MarginAccount, Market, MarketStatus, Position};
 pub struct Fill<'info> {
     pub taker_authority: Signer<'info>,
     pub maker_authority: Signer<'info>,
+    /// Read only (for the liquidation buffer): fills never write-lock the exchange.
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.bump)]
+    pub exchange: Box<Account<'info, Exchange>>,
     #[account(
         mut,
         constraint = market.load()?.market_index == market_index @ ErrorCode::MarketIndexMismatch
@@ -32,95 +35,6 @@ pub struct Fill<'info> {
     pub taker: AccountLoader<'info, MarginAccount>,
     #[account(mut)]
     pub maker: AccountLoader<'info, MarginAccount>,
-}
-
-/// What a fill did to one account.
-struct Side {
-    old_base: i64,
-    new_base: i64,
-    realized: i64,
-    fee: i64,
-    before: Health,
-    after: Health,
-}
-
-/// Settles the traded position's funding, applies the trade and the fee, and measures health
-/// before and after.
-fn apply_side(
-    account: &mut MarginAccount,
-    market: &Market,
-    markets: &[MarketView],
-    base_delta: i64,
-    price: i64,
-    fee_ppm: i64,
-) -> Result<Side> {
-    let view = markets
-        .iter()
-        .find(|m| m.market_index == market.market_index)
-        .ok_or(error!(ErrorCode::HealthAccountMissing))?;
-    settle_position_funding(account, view)?;
-    let before = account_health(account, markets)?;
-
-    let pos = account.position_or_free_slot(market.market_index)?;
-    let old_base = pos.base;
-    let r = apply_trade(
-        pos.base,
-        pos.quote,
-        base_delta,
-        trade_quote(base_delta, price)?,
-    )?;
-    if r.base == 0 {
-        *pos = Position::default();
-    } else {
-        pos.base = r.base;
-        pos.quote = r.quote;
-        // after a flip the position settles against the other side's index
-        pos.funding_snapshot = market.funding_index(r.base);
-    }
-    require!(
-        r.base == 0 || r.base.unsigned_abs() >= market.min_position_base,
-        ErrorCode::PositionBelowMinimum
-    );
-
-    let fee = trade_fee(base_delta, price, fee_ppm)?;
-    account.add_collateral(
-        r.realized_pnl
-            .checked_sub(fee)
-            .ok_or(error!(ErrorCode::MathOverflow))?,
-    )?;
-    account.total_realized_pnl = account
-        .total_realized_pnl
-        .checked_add(r.realized_pnl)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
-    account.total_fees_paid = account
-        .total_fees_paid
-        .checked_add(fee.max(0) as u64)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
-    let after = account_health(account, markets)?;
-    Ok(Side {
-        old_base,
-        new_base: r.base,
-        realized: r.realized_pnl,
-        fee,
-        before,
-        after,
-    })
-}
-
-/// Growing risk needs initial margin (and no liquidation in progress); a pure reduction must
-/// leave the account above maintenance or at least not lower `E - MM`.
-fn check_margin(side: &Side, being_liquidated: bool) -> Result<()> {
-    if grows_risk(side.old_base, side.new_base) {
-        require!(!being_liquidated, ErrorCode::AccountBeingLiquidated);
-        require!(side.after.meets_initial(), ErrorCode::InitialMarginViolated);
-    } else {
-        require!(
-            !side.after.liquidatable()
-                || side.after.maintenance_health() >= side.before.maintenance_health(),
-            ErrorCode::MaintenanceMarginViolated
-        );
-    }
-    Ok(())
 }
 
 pub fn handler<'info>(
@@ -172,13 +86,15 @@ pub fn handler<'info>(
 
     let mut taker = ctx.accounts.taker.load_mut()?;
     let mut maker = ctx.accounts.maker.load_mut()?;
+    let taker_fee = trade_fee(taker_base_delta, price, market.taker_fee as i64)?;
+    let maker_fee = trade_fee(taker_base_delta, price, market.maker_fee as i64)?;
     let t = apply_side(
         &mut taker,
         &market,
         &markets,
         taker_base_delta,
         price,
-        market.taker_fee as i64,
+        taker_fee,
     )?;
     let m = apply_side(
         &mut maker,
@@ -186,7 +102,7 @@ pub fn handler<'info>(
         &markets,
         -taker_base_delta,
         price,
-        market.maker_fee as i64,
+        maker_fee,
     )?;
 
     require!(
@@ -213,8 +129,15 @@ pub fn handler<'info>(
     market.open_interest_long = oi_long as u64;
     market.open_interest_short = oi_short as u64;
 
-    check_margin(&t, taker.being_liquidated != 0)?;
-    check_margin(&m, maker.being_liquidated != 0)?;
+    // A flagged account whose equity is back above the buffer is no longer being liquidated;
+    // one that still is may only reduce risk.
+    let buffer = ctx.accounts.exchange.liquidation_buffer;
+    let taker_flagged = refresh_liquidation_flag(&mut taker, &t.before, buffer)?;
+    let maker_flagged = refresh_liquidation_flag(&mut maker, &m.before, buffer)?;
+    check_margin(&t, taker_flagged)?;
+    check_margin(&m, maker_flagged)?;
+    refresh_liquidation_flag(&mut taker, &t.after, buffer)?;
+    refresh_liquidation_flag(&mut maker, &m.after, buffer)?;
 
     // Fees go to the insurance fund at the next funding update (see `Market::insurance_fees_pending`).
     let net_fee = to_i64(t.fee as i128 + m.fee as i128)?;

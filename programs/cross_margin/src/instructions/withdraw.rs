@@ -8,6 +8,7 @@ use crate::health::{account_health, load_health_markets, settle_funding};
 use crate::oracle::OracleUse;
 use crate::risk::math::to_i64;
 use crate::state::{Exchange, MarginAccount};
+use crate::trading::refresh_liquidation_flag;
 
 /// Pays collateral out of the vault. Owner only (a delegate may not withdraw). Funding is settled
 /// first; the amount must not exceed settled collateral; afterwards the account must meet its
@@ -49,6 +50,16 @@ pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
     let (funding_settled, collateral_after, free_after) = {
         let mut account = ctx.accounts.margin_account.load_mut()?;
         let funding_settled = settle_funding(&mut account, &markets)?;
+        // No withdrawal while a liquidation is in progress, unless equity is back above the buffer.
+        let before = account_health(&account, &markets)?;
+        require!(
+            !refresh_liquidation_flag(
+                &mut account,
+                &before,
+                ctx.accounts.exchange.liquidation_buffer
+            )?,
+            ErrorCode::AccountBeingLiquidated
+        );
         require!(
             amount as i128 <= account.collateral as i128,
             ErrorCode::InsufficientCollateral

@@ -6,11 +6,13 @@
 
 pub mod funding;
 pub mod health;
+pub mod liquidation;
 pub mod math;
 pub mod trade;
 
 pub use funding::*;
 pub use health::*;
+pub use liquidation::*;
 pub use trade::*;
 
 /// The margin parameters of one market that the health math needs (ratios in ppm).
