@@ -11,6 +11,7 @@ use super::TestEnv;
 /// What the invariants measured (for reports and bounds).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Solvency {
+    /// Vault balance plus recorded bad debt.
     pub vault: i128,
     /// `sum (C + sum (q - F)) + insurance + fees pending in markets`.
     pub claims: i128,
@@ -23,7 +24,7 @@ impl Solvency {
 }
 
 /// Checks invariants 1-3 over `accounts` (all margin accounts in existence):
-/// 1. the vault covers every claim, with at most `max_dust` units to spare;
+/// 1. the vault (plus recorded bad debt) covers every claim, with at most `max_dust` to spare;
 /// 2. per market, bases sum to zero and both open interests equal the sum of longs;
 /// 3. funding created no value: funding paid so far plus funding owed is never negative.
 pub async fn check(
@@ -58,7 +59,8 @@ pub async fn check(
             *long_sum.entry(p.market_index).or_default() += p.base.max(0) as i128;
         }
     }
-    let vault = env.vault_balance().await as i128;
+    // Bad debt is the recorded shortfall: the vault lacks exactly that much.
+    let vault = env.vault_balance().await as i128 + exchange.bad_debt as i128;
     let s = Solvency { vault, claims };
     if vault < claims {
         return Err(format!("invariant 1: vault {vault} < claims {claims}"));

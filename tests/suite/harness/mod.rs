@@ -705,6 +705,31 @@ impl TestEnv {
         }
     }
 
+    /// The account's health computed off-chain with the program's own math, at the prices the
+    /// oracles show now (`prices`, no confidence, ema = price).
+    pub async fn account_health(&mut self, key: Pubkey) -> cross_margin::risk::Health {
+        let a = self.margin_account(key).await;
+        let views = self.market_views().await;
+        cross_margin::health::account_health(&a, &views).unwrap()
+    }
+
+    /// Every market as the risk math sees it, at the current oracle prices.
+    pub async fn market_views(&mut self) -> Vec<cross_margin::health::MarketView> {
+        let mut views = Vec::new();
+        for i in 0..self.markets.len() as u16 {
+            let m = self.market(i).await;
+            let p = self.prices[&i];
+            let price = cross_margin::oracle::OraclePrice {
+                price: p,
+                conf: 0,
+                ema_price: p,
+                publish_time: self.now,
+            };
+            views.push(cross_margin::health::MarketView::new(&m, price));
+        }
+        views
+    }
+
     pub fn withdraw_ix(&self, user: &User, amount: u64, health: Vec<AccountMeta>) -> Instruction {
         ix::withdraw(user.pubkey(), user.account, user.usdc, amount, health)
     }
