@@ -5,6 +5,7 @@ use anchor_lang::prelude::*;
 use crate::state::MarketParams;
 
 #[event]
+#[derive(Debug)]
 pub struct ExchangeInitialized {
     pub admin: Pubkey,
     pub collateral_mint: Pubkey,
@@ -13,6 +14,7 @@ pub struct ExchangeInitialized {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct MarketAdded {
     pub market_index: u16,
     pub symbol: [u8; 16],
@@ -23,6 +25,7 @@ pub struct MarketAdded {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct MarketParamsUpdated {
     pub market_index: u16,
     pub old: MarketParams,
@@ -30,6 +33,7 @@ pub struct MarketParamsUpdated {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct MarketStatusChanged {
     pub market_index: u16,
     pub old_status: u8,
@@ -37,18 +41,21 @@ pub struct MarketStatusChanged {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct AdminTransferProposed {
     pub admin: Pubkey,
     pub pending_admin: Pubkey,
 }
 
 #[event]
+#[derive(Debug)]
 pub struct AdminTransferred {
     pub old_admin: Pubkey,
     pub new_admin: Pubkey,
 }
 
 #[event]
+#[derive(Debug)]
 pub struct MarginAccountCreated {
     pub margin_account: Pubkey,
     pub owner: Pubkey,
@@ -56,6 +63,7 @@ pub struct MarginAccountCreated {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct MarginAccountClosed {
     pub margin_account: Pubkey,
     pub owner: Pubkey,
@@ -63,6 +71,7 @@ pub struct MarginAccountClosed {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct DelegateSet {
     pub margin_account: Pubkey,
     pub old_delegate: Pubkey,
@@ -70,6 +79,7 @@ pub struct DelegateSet {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct Deposited {
     pub margin_account: Pubkey,
     pub depositor: Pubkey,
@@ -78,6 +88,7 @@ pub struct Deposited {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct Withdrawn {
     pub margin_account: Pubkey,
     pub owner: Pubkey,
@@ -91,6 +102,7 @@ pub struct Withdrawn {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct InsuranceDeposited {
     pub depositor: Pubkey,
     pub amount: u64,
@@ -98,6 +110,7 @@ pub struct InsuranceDeposited {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct Filled {
     pub market_index: u16,
     pub taker: Pubkey,
@@ -117,6 +130,7 @@ pub struct Filled {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct FundingUpdated {
     pub market_index: u16,
     pub mark_twap: i64,
@@ -134,6 +148,7 @@ pub struct FundingUpdated {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct FundingSettled {
     pub margin_account: Pubkey,
     /// Positive = paid by the account.
@@ -142,6 +157,7 @@ pub struct FundingSettled {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct Liquidated {
     pub market_index: u16,
     pub liquidatee: Pubkey,
@@ -164,6 +180,7 @@ pub struct Liquidated {
 }
 
 #[event]
+#[derive(Debug)]
 pub struct Bankruptcy {
     pub margin_account: Pubkey,
     /// The market of the last liquidated position, whose open interest absorbs what insurance

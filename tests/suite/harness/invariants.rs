@@ -48,6 +48,12 @@ pub async fn check(
     for key in accounts {
         let a = env.margin_account(*key).await;
         claims += a.collateral as i128;
+        if a.collateral < 0 && !a.has_open_positions() {
+            return Err(format!(
+                "invariant 7: {key} has {} collateral and no positions (unresolved bankruptcy)",
+                a.collateral
+            ));
+        }
         funding_total += a.total_funding_paid as i128;
         for p in a.open_positions() {
             let m = &markets[p.market_index as usize];
