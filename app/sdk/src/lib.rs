@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod health;
 pub mod instructions;
+pub mod oracle;
 pub mod pda;
+pub mod risk;
 
 pub use cross_margin;
 pub use cross_margin::ID as PROGRAM_ID;

@@ -156,9 +156,11 @@ pub fn check_price(p: &OraclePrice, limits: &OracleLimits, now: i64) -> Result<(
     Ok(())
 }
 
-/// Owner check and parse, without freshness: used when a market is listed.
-pub fn parse_oracle_account(
-    info: &AccountInfo,
+/// Owner check and parse of an oracle account's raw data, without freshness (the SDK and keeper
+/// read prices with this too).
+pub fn parse_oracle_data(
+    owner: &Pubkey,
+    data: &[u8],
     source: OracleSource,
     feed_id: &[u8; 32],
 ) -> Result<OraclePrice> {
@@ -166,12 +168,21 @@ pub fn parse_oracle_account(
         OracleSource::PythPull => PYTH_RECEIVER_PROGRAM_ID,
         OracleSource::PythLegacy => PYTH_LEGACY_PROGRAM_ID,
     };
-    require_keys_eq!(*info.owner, expected_owner, ErrorCode::OracleWrongOwner);
-    let data = info.try_borrow_data()?;
+    require_keys_eq!(*owner, expected_owner, ErrorCode::OracleWrongOwner);
     match source {
-        OracleSource::PythPull => parse_pyth_pull(&data, feed_id),
-        OracleSource::PythLegacy => parse_pyth_legacy(&data),
+        OracleSource::PythPull => parse_pyth_pull(data, feed_id),
+        OracleSource::PythLegacy => parse_pyth_legacy(data),
     }
+}
+
+/// Owner check and parse, without freshness: used when a market is listed.
+pub fn parse_oracle_account(
+    info: &AccountInfo,
+    source: OracleSource,
+    feed_id: &[u8; 32],
+) -> Result<OraclePrice> {
+    let data = info.try_borrow_data()?;
+    parse_oracle_data(info.owner, &data, source, feed_id)
 }
 
 /// The market's price for `use_`, with every check. Does not record the publish time: callers

@@ -5,25 +5,23 @@
 
 pub mod events;
 pub mod invariants;
-pub mod pyth;
+pub use crossmargin_keeper::pyth;
 
-use anchor_lang::prelude::{AccountInfo, AccountMeta, Clock, Pubkey};
-use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use anchor_spl::token::spl_token;
 use cross_margin::error::ErrorCode;
 use cross_margin::oracle::{PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID};
 use cross_margin::state::{Exchange, MarginAccount, Market, MarketParams, OracleSource, Position};
+use crossmargin_keeper::embedded::EmbeddedChain;
 use crossmargin_sdk::{accounts as decode, health, instructions as ix, pda};
 use pyth_sdk_solana::state::PriceStatus;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
-use solana_program_test::{processor, ProgramTest, ProgramTestContext};
-use solana_sdk::account::{Account, AccountSharedData};
-use solana_sdk::compute_budget::ComputeBudgetInstruction;
+use solana_sdk::account::Account;
 use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signer};
-use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_sdk::transaction::TransactionError;
 use solana_system_interface::instruction as system_instruction;
 
 pub use self::pyth::Quote;
@@ -34,17 +32,6 @@ pub const USDC: u64 = 1_000_000;
 pub const ONE: i64 = 1_000_000_000; // one whole base unit
 pub const DOLLAR: i64 = 1_000_000; // one dollar at PRICE_PRECISION
 pub const LIQUIDATION_BUFFER: u32 = 200_000; // 20%
-
-// Anchor's `entry` wants `&'info [AccountInfo<'info>]`, `processor!` hands out independent
-// lifetimes (anchor#2738). The slice lives for the whole call, so tying them together is sound.
-fn process_instruction<'a, 'b, 'c, 'd>(
-    program_id: &'a Pubkey,
-    accounts: &'b [AccountInfo<'c>],
-    data: &'d [u8],
-) -> ProgramResult {
-    let accounts: &'c [AccountInfo<'c>] = unsafe { std::mem::transmute(accounts) };
-    cross_margin::entry(program_id, accounts, data)
-}
 
 /// A listed market as the tests know it.
 #[derive(Clone, Copy, Debug)]
@@ -114,7 +101,8 @@ pub fn feed(n: u8) -> [u8; 32] {
 }
 
 pub struct TestEnv {
-    pub ctx: ProgramTestContext,
+    /// The in-process chain (the keeper's and demo's too); `chain.ctx` is the program-test context.
+    pub chain: EmbeddedChain,
     pub admin: Keypair,
     pub mint: Pubkey,
     pub mint_authority: Keypair,
@@ -122,7 +110,6 @@ pub struct TestEnv {
     pub markets: Vec<TestMarket>,
     /// The price each market's oracle shows (what `set_price` last wrote).
     pub prices: std::collections::HashMap<u16, i64>,
-    nonce: u64,
 }
 
 /// What a transaction left in the log.
@@ -132,22 +119,15 @@ impl TestEnv {
     /// A chain with the program, SPL Token, a 6-decimal USDC mint, and the clock at `T0`; no
     /// exchange yet.
     pub async fn bare() -> Self {
-        let mut pt = ProgramTest::new(
-            "cross_margin",
-            cross_margin::ID,
-            processor!(process_instruction),
-        );
-        pt.prefer_bpf(false);
-        let ctx = events::start_with_event_logs(pt).await;
+        let ctx = events::start_with_event_logs(crossmargin_keeper::embedded::program_test()).await;
         let mut env = TestEnv {
-            ctx,
+            chain: EmbeddedChain::from_context(ctx),
             admin: Keypair::new(),
             mint: Pubkey::default(),
             mint_authority: Keypair::new(),
             now: 0,
             markets: Vec::new(),
             prices: Default::default(),
-            nonce: 0,
         };
         env.set_time(T0).await;
         env.airdrop(&env.admin.pubkey(), 10_000_000_000).await;
@@ -202,34 +182,15 @@ impl TestEnv {
         ixs: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Logs, TransactionError> {
-        // A distinct compute-unit price per transaction keeps identical retries distinct.
-        self.nonce += 1;
-        let mut all = vec![
-            ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
-            ComputeBudgetInstruction::set_compute_unit_price(self.nonce),
-        ];
-        all.extend_from_slice(ixs);
-        let payer = self.ctx.payer.insecure_clone();
-        let mut keys: Vec<&Keypair> = vec![&payer];
-        keys.extend_from_slice(signers);
-        let blockhash = self.ctx.banks_client.get_latest_blockhash().await.unwrap();
-        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
-        let out = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
+        self.chain
+            .send_with_logs(ixs, signers, 0)
             .await
-            .expect("banks client");
-        let logs = out.metadata.map(|m| m.log_messages).unwrap_or_default();
-        match out.result {
-            Ok(()) => Ok(logs),
-            Err(e) => {
+            .map_err(|f| {
                 if std::env::var("CM_TEST_LOGS").is_ok() {
-                    eprintln!("{e:?}\n{logs:#?}");
+                    eprintln!("{:?}\n{:#?}", f.error, f.logs);
                 }
-                Err(e)
-            }
-        }
+                f.error
+            })
     }
 
     /// Sends, expects the program error `code`, and checks that none of `watch` changed
@@ -282,7 +243,7 @@ impl TestEnv {
     pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<Account>> {
         let mut out = Vec::with_capacity(keys.len());
         for k in keys {
-            out.push(self.ctx.banks_client.get_account(*k).await.unwrap());
+            out.push(self.chain.ctx.banks_client.get_account(*k).await.unwrap());
         }
         out
     }
@@ -290,9 +251,7 @@ impl TestEnv {
     // ---------------------------------------------------------------- clock
 
     pub async fn set_time(&mut self, unix_timestamp: i64) {
-        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.unwrap();
-        clock.unix_timestamp = unix_timestamp;
-        self.ctx.set_sysvar(&clock);
+        self.chain.set_time(unix_timestamp).await;
         self.now = unix_timestamp;
     }
 
@@ -303,24 +262,15 @@ impl TestEnv {
     // ---------------------------------------------------------------- raw accounts
 
     pub async fn account(&mut self, key: Pubkey) -> Option<Account> {
-        self.ctx.banks_client.get_account(key).await.unwrap()
+        self.chain.ctx.banks_client.get_account(key).await.unwrap()
     }
 
     pub async fn set_raw(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) {
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
-        let account = Account {
-            lamports: rent.minimum_balance(data.len()),
-            data,
-            owner,
-            executable: false,
-            rent_epoch: 0,
-        };
-        self.ctx
-            .set_account(&key, &AccountSharedData::from(account));
+        self.chain.set_account(key, owner, data).await;
     }
 
     pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) {
-        let payer = self.ctx.payer.insecure_clone();
+        let payer = self.chain.ctx.payer.insecure_clone();
         self.send(
             &[system_instruction::transfer(&payer.pubkey(), to, lamports)],
             &[],
@@ -333,8 +283,8 @@ impl TestEnv {
 
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
         let mint = Keypair::new();
-        let payer = self.ctx.payer.pubkey();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let payer = self.chain.ctx.payer.pubkey();
+        let rent = self.chain.ctx.banks_client.get_rent().await.unwrap();
         let auth = self.mint_authority.pubkey();
         self.send(
             &[
@@ -363,8 +313,8 @@ impl TestEnv {
 
     pub async fn create_token_account(&mut self, mint: Pubkey, owner: Pubkey) -> Pubkey {
         let account = Keypair::new();
-        let payer = self.ctx.payer.pubkey();
-        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let payer = self.chain.ctx.payer.pubkey();
+        let rent = self.chain.ctx.banks_client.get_rent().await.unwrap();
         self.send(
             &[
                 system_instruction::create_account(

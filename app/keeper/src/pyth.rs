@@ -1,5 +1,6 @@
-//! Pyth accounts written with the real byte layouts: `PriceUpdateV2` serialized by the receiver
-//! SDK's own types, legacy price accounts by `pyth-sdk-solana`'s `SolanaPriceAccount`.
+//! Pyth accounts written with the real byte layouts, for the embedded chain (demo, tests):
+//! `PriceUpdateV2` serialized with the receiver SDK's own types, legacy price accounts with
+//! `pyth-sdk-solana`'s `SolanaPriceAccount`.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountSerialize;

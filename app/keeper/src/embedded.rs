@@ -1,0 +1,227 @@
+//! An in-process chain: the crossmargin program compiled for the host and loaded natively into
+//! `solana-program-test` (SPL Token runs as the real BPF program). Used by the CLI's demo and by
+//! the keeper's tests.
+//!
+//! `solana-program-test` has no `getProgramAccounts`, so this chain keeps an index of every
+//! account any transaction it processed has touched (plus any it is told to `track`), and answers
+//! program-account queries from that index.
+
+use std::collections::BTreeSet;
+
+use anchor_lang::prelude::{AccountInfo, Clock, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::instruction::{Instruction, InstructionError};
+use solana_program_test::{processor, ProgramTest, ProgramTestContext};
+use solana_sdk::account::{Account, AccountSharedData};
+use solana_sdk::compute_budget::ComputeBudgetInstruction;
+use solana_sdk::signature::{Keypair, Signer};
+use solana_sdk::transaction::{Transaction, TransactionError};
+
+use crate::chain::{anchor_error_from_logs, Chain, ChainError};
+
+// Anchor's `entry` wants `&'info [AccountInfo<'info>]`; `processor!` hands out independent
+// lifetimes (anchor#2738). The slice lives for the whole call, so tying them together is sound.
+fn process_instruction<'a, 'b, 'c, 'd>(
+    program_id: &'a Pubkey,
+    accounts: &'b [AccountInfo<'c>],
+    data: &'d [u8],
+) -> ProgramResult {
+    let accounts: &'c [AccountInfo<'c>] = unsafe { std::mem::transmute(accounts) };
+    cross_margin::entry(program_id, accounts, data)
+}
+
+/// A `ProgramTest` with crossmargin loaded natively (and program-test's default programs,
+/// SPL Token among them).
+pub fn program_test() -> ProgramTest {
+    let mut pt = ProgramTest::new(
+        "cross_margin",
+        cross_margin::ID,
+        processor!(process_instruction),
+    );
+    pt.prefer_bpf(false);
+    pt
+}
+
+/// A failed transaction and its logs.
+#[derive(Debug)]
+pub struct Failure {
+    pub error: TransactionError,
+    pub logs: Vec<String>,
+}
+
+impl Failure {
+    pub fn custom_code(&self) -> Option<u32> {
+        match self.error {
+            TransactionError::InstructionError(_, InstructionError::Custom(n)) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+pub struct EmbeddedChain {
+    pub ctx: ProgramTestContext,
+    known: BTreeSet<Pubkey>,
+    nonce: u64,
+}
+
+impl EmbeddedChain {
+    pub async fn start() -> Self {
+        Self::from_context(program_test().start_with_context().await)
+    }
+
+    pub fn from_context(ctx: ProgramTestContext) -> Self {
+        EmbeddedChain {
+            ctx,
+            known: BTreeSet::new(),
+            nonce: 0,
+        }
+    }
+
+    pub fn payer(&self) -> Keypair {
+        self.ctx.payer.insecure_clone()
+    }
+
+    /// Adds an account to the index `get_program_accounts` answers from.
+    pub fn track(&mut self, key: Pubkey) {
+        self.known.insert(key);
+    }
+
+    /// Sends one transaction paid by the context payer; returns its logs. Every transaction
+    /// carries a distinct compute-unit price (`priority_fee` + a counter), so retrying identical
+    /// instructions makes a new transaction.
+    pub async fn send_with_logs(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        priority_fee: u64,
+    ) -> Result<Vec<String>, Failure> {
+        self.nonce += 1;
+        let mut all = vec![
+            ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
+            ComputeBudgetInstruction::set_compute_unit_price(priority_fee + self.nonce),
+        ];
+        all.extend_from_slice(ixs);
+        for i in ixs {
+            for m in &i.accounts {
+                self.known.insert(m.pubkey);
+            }
+        }
+        let payer = self.payer();
+        let mut keys: Vec<&Keypair> = vec![&payer];
+        keys.extend_from_slice(signers);
+        let blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .map_err(|e| Failure {
+                error: TransactionError::ClusterMaintenance,
+                logs: vec![e.to_string()],
+            })?;
+        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        let out = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await
+            .map_err(|e| Failure {
+                error: TransactionError::ClusterMaintenance,
+                logs: vec![e.to_string()],
+            })?;
+        let logs = out.metadata.map(|m| m.log_messages).unwrap_or_default();
+        match out.result {
+            Ok(()) => Ok(logs),
+            Err(error) => Err(Failure { error, logs }),
+        }
+    }
+
+    /// Sets the cluster clock's unix timestamp.
+    pub async fn set_time(&mut self, unix_timestamp: i64) {
+        let mut clock: Clock = self.ctx.banks_client.get_sysvar().await.expect("clock");
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+    }
+
+    /// Writes an account (rent-exempt lamports) and tracks it.
+    pub async fn set_account(&mut self, key: Pubkey, owner: Pubkey, data: Vec<u8>) {
+        let rent = self.ctx.banks_client.get_rent().await.expect("rent");
+        let account = Account {
+            lamports: rent.minimum_balance(data.len()),
+            data,
+            owner,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.ctx
+            .set_account(&key, &AccountSharedData::from(account));
+        self.known.insert(key);
+    }
+}
+
+impl Chain for EmbeddedChain {
+    async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .map_err(|e| ChainError::Unavailable(e.to_string()))
+    }
+
+    async fn get_multiple_accounts(
+        &mut self,
+        keys: &[Pubkey],
+    ) -> Result<Vec<Option<Account>>, ChainError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            out.push(self.get_account(k).await?);
+        }
+        Ok(out)
+    }
+
+    async fn get_program_accounts(
+        &mut self,
+        program: &Pubkey,
+        data_size: usize,
+        prefix: &[u8],
+    ) -> Result<Vec<(Pubkey, Account)>, ChainError> {
+        let keys: Vec<Pubkey> = self.known.iter().copied().collect();
+        let mut out = Vec::new();
+        for k in keys {
+            if let Some(a) = self.get_account(&k).await? {
+                if a.owner == *program && a.data.len() == data_size && a.data.starts_with(prefix) {
+                    out.push((k, a));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn send(
+        &mut self,
+        ixs: &[Instruction],
+        signers: &[&Keypair],
+        priority_fee: u64,
+    ) -> Result<(), ChainError> {
+        self.send_with_logs(ixs, signers, priority_fee)
+            .await
+            .map(|_| ())
+            .map_err(|f| {
+                let program_error = f.custom_code();
+                ChainError::Failed {
+                    message: anchor_error_from_logs(&f.logs)
+                        .unwrap_or_else(|| format!("{:?}", f.error)),
+                    program_error,
+                }
+            })
+    }
+
+    async fn unix_timestamp(&mut self) -> Result<i64, ChainError> {
+        let clock: Clock = self
+            .ctx
+            .banks_client
+            .get_sysvar()
+            .await
+            .map_err(|e| ChainError::Unavailable(e.to_string()))?;
+        Ok(clock.unix_timestamp)
+    }
+}
