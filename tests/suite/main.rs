@@ -6,6 +6,7 @@ mod admin;
 mod collateral;
 mod funding;
 mod health_accounts;
+mod keeper;
 mod liquidation;
 mod margin_accounts;
 mod oracles;

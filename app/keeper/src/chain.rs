@@ -80,3 +80,29 @@ pub trait Chain {
     /// The cluster's clock.
     async fn unix_timestamp(&mut self) -> Result<i64, ChainError>;
 }
+
+/// Builds and signs a transaction paid by `payer`, signed by those of `signers` the instructions
+/// need (extra keypairs are ignored; a missing signature is an error, not a panic).
+pub fn build_transaction(
+    ixs: &[Instruction],
+    payer: &Keypair,
+    signers: &[&Keypair],
+    blockhash: solana_sdk::hash::Hash,
+) -> Result<solana_sdk::transaction::Transaction, ChainError> {
+    use solana_sdk::signature::Signer;
+    let message = solana_sdk::message::Message::new(ixs, Some(&payer.pubkey()));
+    let required = &message.account_keys[..message.header.num_required_signatures as usize];
+    let mut keys: Vec<&Keypair> = vec![payer];
+    for s in signers {
+        if required.contains(&s.pubkey()) && !keys.iter().any(|k| k.pubkey() == s.pubkey()) {
+            keys.push(s);
+        }
+    }
+    let mut tx = solana_sdk::transaction::Transaction::new_unsigned(message);
+    tx.try_sign(&keys, blockhash)
+        .map_err(|e| ChainError::Failed {
+            message: format!("signing: {e}"),
+            program_error: None,
+        })?;
+    Ok(tx)
+}

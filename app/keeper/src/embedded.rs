@@ -14,10 +14,10 @@ use anchor_lang::solana_program::instruction::{Instruction, InstructionError};
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::account::{Account, AccountSharedData};
 use solana_sdk::compute_budget::ComputeBudgetInstruction;
-use solana_sdk::signature::{Keypair, Signer};
-use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_sdk::signature::Keypair;
+use solana_sdk::transaction::TransactionError;
 
-use crate::chain::{anchor_error_from_logs, Chain, ChainError};
+use crate::chain::{anchor_error_from_logs, build_transaction, Chain, ChainError};
 
 // Anchor's `entry` wants `&'info [AccountInfo<'info>]`; `processor!` hands out independent
 // lifetimes (anchor#2738). The slice lives for the whole call, so tying them together is sound.
@@ -107,8 +107,6 @@ impl EmbeddedChain {
             }
         }
         let payer = self.payer();
-        let mut keys: Vec<&Keypair> = vec![&payer];
-        keys.extend_from_slice(signers);
         let blockhash = self
             .ctx
             .banks_client
@@ -118,7 +116,10 @@ impl EmbeddedChain {
                 error: TransactionError::ClusterMaintenance,
                 logs: vec![e.to_string()],
             })?;
-        let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
+        let tx = build_transaction(&all, &payer, signers, blockhash).map_err(|e| Failure {
+            error: TransactionError::SignatureFailure,
+            logs: vec![e.to_string()],
+        })?;
         let out = self
             .ctx
             .banks_client

@@ -164,6 +164,26 @@ impl Keeper {
         Ok(())
     }
 
+    /// Refreshes some accounts (after a transaction changed them).
+    pub async fn refresh_keys<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        keys: &[Pubkey],
+    ) -> Result<(), ChainError> {
+        let fresh = chain.get_multiple_accounts(keys).await?;
+        for (k, a) in keys.iter().zip(fresh) {
+            match a.as_ref().and_then(|a| scan::decode(&a.data)) {
+                Some(d) => {
+                    self.accounts.insert(*k, d.into_owned());
+                }
+                None => {
+                    self.accounts.remove(k);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Accounts to liquidate now: `E < MM`, or flagged and still under the buffer.
     pub fn find_liquidatable(&self) -> Vec<(Pubkey, Health)> {
         let views = self.views();
@@ -321,6 +341,8 @@ impl Keeper {
                 match self.send_with_retry(chain, &ixs).await {
                     Ok(()) => {
                         landed += ixs.len();
+                        // the next plan needs the liquidator's new positions
+                        self.refresh_keys(chain, &[self.liquidator, key]).await?;
                     }
                     Err(e) => {
                         warn!(account = %key, error = %e, "liquidation failed");

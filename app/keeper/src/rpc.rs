@@ -9,10 +9,10 @@ use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_sdk::account::Account;
 use solana_sdk::commitment_config::CommitmentConfig;
 use solana_sdk::compute_budget::ComputeBudgetInstruction;
-use solana_sdk::signature::{Keypair, Signer};
-use solana_sdk::transaction::{Transaction, TransactionError};
+use solana_sdk::signature::Keypair;
+use solana_sdk::transaction::TransactionError;
 
-use crate::chain::{Chain, ChainError};
+use crate::chain::{build_transaction, Chain, ChainError};
 
 /// getMultipleAccounts takes at most 100 keys.
 pub const MULTIPLE_ACCOUNTS_CHUNK: usize = 100;
@@ -109,15 +109,7 @@ impl Chain for RpcChain {
         )];
         all.extend_from_slice(ixs);
         let blockhash = self.client.get_latest_blockhash().await.map_err(classify)?;
-        let mut keys: Vec<&Keypair> = vec![&self.payer];
-        keys.extend(
-            signers
-                .iter()
-                .copied()
-                .filter(|k| k.pubkey() != self.payer.pubkey()),
-        );
-        let tx =
-            Transaction::new_signed_with_payer(&all, Some(&self.payer.pubkey()), &keys, blockhash);
+        let tx = build_transaction(&all, &self.payer, signers, blockhash)?;
         self.client
             .send_and_confirm_transaction(&tx)
             .await

@@ -655,6 +655,18 @@ impl TestEnv {
         }
     }
 
+    /// Adds `amount` to the insurance fund from a fresh donor.
+    pub async fn insurance_top_up(&mut self, amount: u64) {
+        let donor = self.user(0).await;
+        self.mint_to(self.mint, donor.usdc, amount).await;
+        self.send(
+            &[ix::deposit_insurance(donor.pubkey(), donor.usdc, amount)],
+            &[&donor.key],
+        )
+        .await
+        .unwrap();
+    }
+
     /// The account's health computed off-chain with the program's own math, at the prices the
     /// oracles show now (`prices`, no confidence, ema = price).
     pub async fn account_health(&mut self, key: Pubkey) -> cross_margin::risk::Health {
