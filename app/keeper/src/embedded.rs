@@ -17,6 +17,8 @@ use solana_sdk::compute_budget::ComputeBudgetInstruction;
 use solana_sdk::signature::Keypair;
 use solana_sdk::transaction::TransactionError;
 
+use anchor_spl::token::spl_token;
+
 use crate::chain::{anchor_error_from_logs, build_transaction, Chain, ChainError};
 
 // Anchor's `entry` wants `&'info [AccountInfo<'info>]`; `processor!` hands out independent
@@ -156,6 +158,118 @@ impl EmbeddedChain {
         self.ctx
             .set_account(&key, &AccountSharedData::from(account));
         self.known.insert(key);
+    }
+}
+
+// Tokens and lamports, for setting up a demo or a test.
+impl EmbeddedChain {
+    /// Transfers lamports from the payer.
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), Failure> {
+        let payer = self.payer();
+        let ix = solana_system_interface::instruction::transfer(
+            &solana_sdk::signature::Signer::pubkey(&payer),
+            to,
+            lamports,
+        );
+        self.send_with_logs(&[ix], &[], 0).await.map(|_| ())
+    }
+
+    /// A new SPL Token mint with `authority` as mint authority.
+    pub async fn create_mint(
+        &mut self,
+        authority: &Pubkey,
+        decimals: u8,
+    ) -> Result<Pubkey, Failure> {
+        use solana_sdk::program_pack::Pack;
+        use solana_sdk::signature::Signer;
+        let mint = Keypair::new();
+        let payer = self.payer().pubkey();
+        let rent = self.ctx.banks_client.get_rent().await.expect("rent");
+        let len = spl_token::state::Mint::LEN;
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &payer,
+                &mint.pubkey(),
+                rent.minimum_balance(len),
+                len as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_mint2(
+                &spl_token::ID,
+                &mint.pubkey(),
+                authority,
+                None,
+                decimals,
+            )
+            .expect("initialize_mint2"),
+        ];
+        self.send_with_logs(&ixs, &[&mint], 0).await?;
+        Ok(mint.pubkey())
+    }
+
+    /// A new token account of `mint` owned by `owner`.
+    pub async fn create_token_account(
+        &mut self,
+        mint: &Pubkey,
+        owner: &Pubkey,
+    ) -> Result<Pubkey, Failure> {
+        use solana_sdk::program_pack::Pack;
+        use solana_sdk::signature::Signer;
+        let account = Keypair::new();
+        let payer = self.payer().pubkey();
+        let rent = self.ctx.banks_client.get_rent().await.expect("rent");
+        let len = spl_token::state::Account::LEN;
+        let ixs = [
+            solana_system_interface::instruction::create_account(
+                &payer,
+                &account.pubkey(),
+                rent.minimum_balance(len),
+                len as u64,
+                &spl_token::ID,
+            ),
+            spl_token::instruction::initialize_account3(
+                &spl_token::ID,
+                &account.pubkey(),
+                mint,
+                owner,
+            )
+            .expect("initialize_account3"),
+        ];
+        self.send_with_logs(&ixs, &[&account], 0).await?;
+        Ok(account.pubkey())
+    }
+
+    pub async fn mint_to(
+        &mut self,
+        mint: &Pubkey,
+        to: &Pubkey,
+        authority: &Keypair,
+        amount: u64,
+    ) -> Result<(), Failure> {
+        use solana_sdk::signature::Signer;
+        let ix = spl_token::instruction::mint_to(
+            &spl_token::ID,
+            mint,
+            to,
+            &authority.pubkey(),
+            &[],
+            amount,
+        )
+        .expect("mint_to");
+        self.send_with_logs(&[ix], &[authority], 0)
+            .await
+            .map(|_| ())
+    }
+
+    /// A token account's balance (0 when it does not exist).
+    pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {
+        use solana_sdk::program_pack::Pack;
+        match self.ctx.banks_client.get_account(*account).await {
+            Ok(Some(a)) => spl_token::state::Account::unpack(&a.data)
+                .map(|t| t.amount)
+                .unwrap_or(0),
+            _ => 0,
+        }
     }
 }
 

@@ -9,13 +9,49 @@ use anchor_lang::Discriminator;
 use cross_margin::health::MarketView;
 use cross_margin::oracle::OraclePrice;
 use cross_margin::risk::{liquidation_target, requirement, Health};
-use cross_margin::state::{MarginAccount, Market};
+use cross_margin::state::{Exchange, MarginAccount, Market};
 use crossmargin_sdk::{accounts as decode, health as metas, instructions as ix, oracle, pda};
 use solana_sdk::signature::Keypair;
 use tracing::{info, warn};
 
 use crate::chain::{Chain, ChainError};
 use crate::scan;
+
+/// The exchange, and every market with its oracle's current price (a default price when the
+/// oracle cannot be read).
+pub async fn load_exchange_and_markets<C: Chain>(
+    chain: &mut C,
+) -> Result<(Exchange, Vec<(Market, OraclePrice)>), ChainError> {
+    let bad = |e: decode::DecodeError| ChainError::Unavailable(e.to_string());
+    let ex = chain
+        .get_account(&pda::exchange())
+        .await?
+        .ok_or_else(|| ChainError::Unavailable("no crossmargin exchange on this cluster".into()))?;
+    let exchange = decode::decode_exchange(&ex.data).map_err(bad)?;
+    let keys: Vec<Pubkey> = (0..exchange.market_count).map(pda::market).collect();
+    let mut markets = Vec::new();
+    for a in chain
+        .get_multiple_accounts(&keys)
+        .await?
+        .into_iter()
+        .flatten()
+    {
+        markets.push(decode::decode_market(&a.data).map_err(bad)?);
+    }
+    let oracle_keys: Vec<Pubkey> = markets.iter().map(|m| m.oracle).collect();
+    let oracles = chain.get_multiple_accounts(&oracle_keys).await?;
+    let markets = markets
+        .into_iter()
+        .zip(oracles)
+        .map(|(m, o)| {
+            let price = o
+                .and_then(|o| oracle::read_price(&m, &o.owner, &o.data).ok())
+                .unwrap_or_default();
+            (m, price)
+        })
+        .collect();
+    Ok((exchange, markets))
+}
 
 #[derive(Clone, Debug)]
 pub struct KeeperConfig {
@@ -96,38 +132,9 @@ impl Keeper {
 
     /// Loads the exchange, every market and its current oracle price.
     pub async fn load_markets<C: Chain>(&mut self, chain: &mut C) -> Result<(), ChainError> {
-        let ex = chain
-            .get_account(&pda::exchange())
-            .await?
-            .ok_or_else(|| ChainError::Unavailable("no exchange account".into()))?;
-        let exchange = decode::decode_exchange(&ex.data)
-            .map_err(|e| ChainError::Unavailable(e.to_string()))?;
+        let (exchange, markets) = load_exchange_and_markets(chain).await?;
         self.liquidation_buffer = exchange.liquidation_buffer;
-        let keys: Vec<Pubkey> = (0..exchange.market_count).map(pda::market).collect();
-        let mut markets = Vec::new();
-        for a in chain
-            .get_multiple_accounts(&keys)
-            .await?
-            .into_iter()
-            .flatten()
-        {
-            markets.push(
-                decode::decode_market(&a.data)
-                    .map_err(|e| ChainError::Unavailable(e.to_string()))?,
-            );
-        }
-        let oracle_keys: Vec<Pubkey> = markets.iter().map(|m| m.oracle).collect();
-        let oracles = chain.get_multiple_accounts(&oracle_keys).await?;
-        self.markets = markets
-            .into_iter()
-            .zip(oracles)
-            .map(|(m, o)| {
-                let price = o
-                    .and_then(|o| oracle::read_price(&m, &o.owner, &o.data).ok())
-                    .unwrap_or_default();
-                (m, price)
-            })
-            .collect();
+        self.markets = markets;
         Ok(())
     }
 

@@ -11,4 +11,4 @@ pub mod rpc;
 pub mod scan;
 
 pub use chain::{Chain, ChainError};
-pub use keeper::{Keeper, KeeperConfig, RoundReport};
+pub use keeper::{load_exchange_and_markets, Keeper, KeeperConfig, RoundReport};

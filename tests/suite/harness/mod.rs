@@ -10,7 +10,6 @@ pub use crossmargin_keeper::pyth;
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
-use anchor_spl::token::spl_token;
 use cross_margin::error::ErrorCode;
 use cross_margin::oracle::{PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID};
 use cross_margin::state::{Exchange, MarginAccount, Market, MarketParams, OracleSource, Position};
@@ -19,10 +18,8 @@ use crossmargin_sdk::{accounts as decode, health, instructions as ix, pda};
 use pyth_sdk_solana::state::PriceStatus;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_sdk::account::Account;
-use solana_sdk::program_pack::Pack;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::TransactionError;
-use solana_system_interface::instruction as system_instruction;
 
 pub use self::pyth::Quote;
 
@@ -270,96 +267,40 @@ impl TestEnv {
     }
 
     pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) {
-        let payer = self.chain.ctx.payer.insecure_clone();
-        self.send(
-            &[system_instruction::transfer(&payer.pubkey(), to, lamports)],
-            &[],
-        )
-        .await
-        .unwrap();
+        self.chain.airdrop(to, lamports).await.expect("airdrop");
     }
 
     // ---------------------------------------------------------------- tokens
 
     pub async fn create_mint(&mut self, decimals: u8) -> Pubkey {
-        let mint = Keypair::new();
-        let payer = self.chain.ctx.payer.pubkey();
-        let rent = self.chain.ctx.banks_client.get_rent().await.unwrap();
         let auth = self.mint_authority.pubkey();
-        self.send(
-            &[
-                system_instruction::create_account(
-                    &payer,
-                    &mint.pubkey(),
-                    rent.minimum_balance(spl_token::state::Mint::LEN),
-                    spl_token::state::Mint::LEN as u64,
-                    &spl_token::ID,
-                ),
-                spl_token::instruction::initialize_mint2(
-                    &spl_token::ID,
-                    &mint.pubkey(),
-                    &auth,
-                    None,
-                    decimals,
-                )
-                .unwrap(),
-            ],
-            &[&mint],
-        )
-        .await
-        .unwrap();
-        mint.pubkey()
+        self.chain
+            .create_mint(&auth, decimals)
+            .await
+            .expect("create_mint")
     }
 
     pub async fn create_token_account(&mut self, mint: Pubkey, owner: Pubkey) -> Pubkey {
-        let account = Keypair::new();
-        let payer = self.chain.ctx.payer.pubkey();
-        let rent = self.chain.ctx.banks_client.get_rent().await.unwrap();
-        self.send(
-            &[
-                system_instruction::create_account(
-                    &payer,
-                    &account.pubkey(),
-                    rent.minimum_balance(spl_token::state::Account::LEN),
-                    spl_token::state::Account::LEN as u64,
-                    &spl_token::ID,
-                ),
-                spl_token::instruction::initialize_account3(
-                    &spl_token::ID,
-                    &account.pubkey(),
-                    &mint,
-                    &owner,
-                )
-                .unwrap(),
-            ],
-            &[&account],
-        )
-        .await
-        .unwrap();
-        account.pubkey()
+        self.chain
+            .create_token_account(&mint, &owner)
+            .await
+            .expect("create_token_account")
     }
 
     pub async fn mint_to(&mut self, mint: Pubkey, to: Pubkey, amount: u64) {
         let auth = self.mint_authority.insecure_clone();
-        self.send(
-            &[spl_token::instruction::mint_to(
-                &spl_token::ID,
-                &mint,
-                &to,
-                &auth.pubkey(),
-                &[],
-                amount,
-            )
-            .unwrap()],
-            &[&auth],
-        )
-        .await
-        .unwrap();
+        self.chain
+            .mint_to(&mint, &to, &auth, amount)
+            .await
+            .expect("mint_to");
     }
 
     pub async fn token_balance(&mut self, account: Pubkey) -> u64 {
-        let a = self.account(account).await.expect("token account");
-        spl_token::state::Account::unpack(&a.data).unwrap().amount
+        assert!(
+            self.account(account).await.is_some(),
+            "no token account {account}"
+        );
+        self.chain.token_balance(&account).await
     }
 
     pub async fn vault_balance(&mut self) -> u64 {
