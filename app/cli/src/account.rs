@@ -15,14 +15,24 @@ pub const PRIORITY_FEE: u64 = 5_000;
 fn usdc_native(amount: f64) -> Result<u64, CliError> {
     let v = (amount * 1e6).round();
     if !(v >= 1.0 && v < 1.8e19) {
-        return Err(CliError::new(format!("amount {amount} USDC is not a positive amount")));
+        return Err(CliError::new(format!(
+            "amount {amount} USDC is not a positive amount"
+        )));
     }
     Ok(v as u64)
 }
 
-pub async fn create<C: Chain>(chain: &mut C, owner: &Keypair, sub: u16) -> Result<Pubkey, CliError> {
+pub async fn create<C: Chain>(
+    chain: &mut C,
+    owner: &Keypair,
+    sub: u16,
+) -> Result<Pubkey, CliError> {
     chain
-        .send(&[ix::create_margin_account(owner.pubkey(), sub)], &[owner], PRIORITY_FEE)
+        .send(
+            &[ix::create_margin_account(owner.pubkey(), sub)],
+            &[owner],
+            PRIORITY_FEE,
+        )
         .await?;
     Ok(pda::margin_account(&owner.pubkey(), sub))
 }
@@ -36,10 +46,21 @@ pub async fn deposit<C: Chain>(
     token: Option<Pubkey>,
 ) -> Result<(), CliError> {
     let (exchange, _) = load_exchange_and_markets(chain).await?;
-    let token = token.unwrap_or_else(|| get_associated_token_address(&owner.pubkey(), &exchange.collateral_mint));
+    let token = token.unwrap_or_else(|| {
+        get_associated_token_address(&owner.pubkey(), &exchange.collateral_mint)
+    });
     let account = pda::margin_account(&owner.pubkey(), sub);
     chain
-        .send(&[ix::deposit(owner.pubkey(), account, token, usdc_native(amount)?)], &[owner], PRIORITY_FEE)
+        .send(
+            &[ix::deposit(
+                owner.pubkey(),
+                account,
+                token,
+                usdc_native(amount)?,
+            )],
+            &[owner],
+            PRIORITY_FEE,
+        )
         .await?;
     Ok(())
 }
@@ -54,18 +75,34 @@ pub async fn withdraw<C: Chain>(
     token: Option<Pubkey>,
 ) -> Result<(), CliError> {
     let (exchange, markets) = load_exchange_and_markets(chain).await?;
-    let token = token.unwrap_or_else(|| get_associated_token_address(&owner.pubkey(), &exchange.collateral_mint));
+    let token = token.unwrap_or_else(|| {
+        get_associated_token_address(&owner.pubkey(), &exchange.collateral_mint)
+    });
     let key = pda::margin_account(&owner.pubkey(), sub);
     let account = load_account(chain, &key).await?;
     let oracles = |i: u16| markets.get(i as usize).map(|(m, _)| m.oracle);
-    let metas = health::health_metas_for(&[&account], &oracles).map_err(|e| CliError::new(e.to_string()))?;
+    let metas = health::health_metas_for(&[&account], &oracles)
+        .map_err(|e| CliError::new(e.to_string()))?;
     chain
-        .send(&[ix::withdraw(owner.pubkey(), key, token, usdc_native(amount)?, metas)], &[owner], PRIORITY_FEE)
+        .send(
+            &[ix::withdraw(
+                owner.pubkey(),
+                key,
+                token,
+                usdc_native(amount)?,
+                metas,
+            )],
+            &[owner],
+            PRIORITY_FEE,
+        )
         .await?;
     Ok(())
 }
 
-async fn load_account<C: Chain>(chain: &mut C, key: &Pubkey) -> Result<cross_margin::state::MarginAccount, CliError> {
+async fn load_account<C: Chain>(
+    chain: &mut C,
+    key: &Pubkey,
+) -> Result<cross_margin::state::MarginAccount, CliError> {
     let a = chain
         .get_account(key)
         .await?
@@ -74,7 +111,11 @@ async fn load_account<C: Chain>(chain: &mut C, key: &Pubkey) -> Result<cross_mar
 }
 
 /// The risk view of the owner's account `sub`.
-pub async fn show<C: Chain>(chain: &mut C, owner: &Pubkey, sub: u16) -> Result<RiskReport, CliError> {
+pub async fn show<C: Chain>(
+    chain: &mut C,
+    owner: &Pubkey,
+    sub: u16,
+) -> Result<RiskReport, CliError> {
     let (_, markets) = load_exchange_and_markets(chain).await?;
     let key = pda::margin_account(owner, sub);
     let account = load_account(chain, &key).await?;

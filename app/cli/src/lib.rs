@@ -1,6 +1,7 @@
 //! The `crossmargin` command line, as a library so its pieces are tested directly.
 
 pub mod account;
+pub mod app;
 pub mod demo;
 pub mod error;
 pub mod portfolio;

@@ -80,7 +80,9 @@ fn native(v: f64, scale: f64, what: &str) -> Result<i64, CliError> {
 
 fn ratio(v: f64, what: &str, market: &str) -> Result<u32, CliError> {
     if !(0.0..=1.0).contains(&v) {
-        return Err(CliError::new(format!("{market}: {what} must be between 0 and 1, got {v}")));
+        return Err(CliError::new(format!(
+            "{market}: {what} must be between 0 and 1, got {v}"
+        )));
     }
     Ok((v * 1e6).round() as u32)
 }
@@ -110,15 +112,24 @@ pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
                 )))
             }
         };
-        let (im, mm) = (ratio(im, "initial_margin_ratio", &pos.market)?, ratio(mm, "maintenance_margin_ratio", &pos.market)?);
+        let (im, mm) = (
+            ratio(im, "initial_margin_ratio", &pos.market)?,
+            ratio(mm, "maintenance_margin_ratio", &pos.market)?,
+        );
         if mm == 0 || mm >= im {
-            return Err(CliError::new(format!("{}: need 0 < maintenance_margin_ratio < initial_margin_ratio", pos.market)));
+            return Err(CliError::new(format!(
+                "{}: need 0 < maintenance_margin_ratio < initial_margin_ratio",
+                pos.market
+            )));
         }
         let base = native(pos.base, 1e9, "base")?;
         let entry = native(pos.entry_price, 1e6, "entry_price")?;
         let price = native(pos.oracle_price, 1e6, "oracle_price")?;
         if entry <= 0 || price <= 0 {
-            return Err(CliError::new(format!("{}: prices must be positive", pos.market)));
+            return Err(CliError::new(format!(
+                "{}: prices must be positive",
+                pos.market
+            )));
         }
         let ema = native(pos.ema_price.unwrap_or(pos.oracle_price), 1e6, "ema_price")?;
         let conf = native(pos.conf.unwrap_or(0.0), 1e6, "conf")?.max(0) as u64;
@@ -130,14 +141,27 @@ pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
                 // what a fill at the entry price would have left in `quote`
                 quote: trade_quote(base, entry)?,
                 funding_owed: 0,
-                price: OraclePrice { price, conf, ema_price: ema, publish_time: 0 },
+                price: OraclePrice {
+                    price,
+                    conf,
+                    ema_price: ema,
+                    publish_time: 0,
+                },
                 params: RiskParams {
                     initial_margin_ratio: im,
                     maintenance_margin_ratio: mm,
-                    upnl_initial_weight: ratio(pos.upnl_initial_weight.unwrap_or(1.0), "upnl_initial_weight", &pos.market)?,
+                    upnl_initial_weight: ratio(
+                        pos.upnl_initial_weight.unwrap_or(1.0),
+                        "upnl_initial_weight",
+                        &pos.market,
+                    )?,
                 },
             },
-            funding_rate_per_day: native(pos.funding_rate_hourly.unwrap_or(0.0) * 24.0, 1e9, "funding_rate_hourly")?,
+            funding_rate_per_day: native(
+                pos.funding_rate_hourly.unwrap_or(0.0) * 24.0,
+                1e9,
+                "funding_rate_hourly",
+            )?,
         });
     }
     Ok(report(collateral, &inputs)?)
@@ -171,15 +195,42 @@ pub fn render(r: &RiskReport) -> String {
     let mut t = Table::new(&["account", "USDC"]);
     t.row(vec!["collateral".into(), money(usdc(r.collateral))]);
     t.row(vec!["equity".into(), money(usdc(r.equity))]);
-    t.row(vec!["initial requirement".into(), money(usdc(r.initial_requirement))]);
-    t.row(vec!["maintenance requirement".into(), money(usdc(r.maintenance_requirement))]);
-    t.row(vec!["free collateral".into(), money(usdc(r.free_collateral))]);
+    t.row(vec![
+        "initial requirement".into(),
+        money(usdc(r.initial_requirement)),
+    ]);
+    t.row(vec![
+        "maintenance requirement".into(),
+        money(usdc(r.maintenance_requirement)),
+    ]);
+    t.row(vec![
+        "free collateral".into(),
+        money(usdc(r.free_collateral)),
+    ]);
     t.row(vec![
         "effective leverage".into(),
-        r.effective_leverage.map(|l| format!("{:.2}x", l as f64 / 1e6)).unwrap_or_else(|| "-".into()),
+        r.effective_leverage
+            .map(|l| format!("{:.2}x", l as f64 / 1e6))
+            .unwrap_or_else(|| "-".into()),
     ]);
-    t.row(vec!["liquidatable".into(), if r.liquidatable { "YES".into() } else { "no".into() }]);
-    let mut p = Table::new(&["market", "base", "entry", "oracle", "notional", "uPnL", "liq. price", "funding/day"]);
+    t.row(vec![
+        "liquidatable".into(),
+        if r.liquidatable {
+            "YES".into()
+        } else {
+            "no".into()
+        },
+    ]);
+    let mut p = Table::new(&[
+        "market",
+        "base",
+        "entry",
+        "oracle",
+        "notional",
+        "uPnL",
+        "liq. price",
+        "funding/day",
+    ]);
     for x in &r.positions {
         p.row(vec![
             x.symbol.clone(),
@@ -188,7 +239,9 @@ pub fn render(r: &RiskReport) -> String {
             money(usd_price(x.oracle_price)),
             money(usdc(x.notional)),
             money(usdc(x.unrealized_pnl)),
-            x.liquidation_price.map(|l| money(usd_price(l))).unwrap_or_else(|| "-".into()),
+            x.liquidation_price
+                .map(|l| money(usd_price(l)))
+                .unwrap_or_else(|| "-".into()),
             money(usdc(x.funding_per_day)),
         ]);
     }

@@ -44,7 +44,13 @@ impl Table {
         let mut out = line(&self.header);
         out.push('\n');
         out.push(' ');
-        out.push_str(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+        out.push_str(
+            &widths
+                .iter()
+                .map(|w| "-".repeat(*w))
+                .collect::<Vec<_>>()
+                .join("  "),
+        );
         out.push('\n');
         for r in &self.rows {
             out.push_str(&line(r));
@@ -85,6 +91,9 @@ mod tests {
         let mut t = Table::new(&["name", "value"]);
         t.row(vec!["a".into(), "1.00".into()]);
         t.row(vec!["long name".into(), "10.00".into()]);
-        assert_eq!(t.render(), " name        value\n ---------  -----\n a           1.00\n long name  10.00\n");
+        assert_eq!(
+            t.render(),
+            " name        value\n ---------  -----\n a           1.00\n long name  10.00\n"
+        );
     }
 }

@@ -1,155 +1,102 @@
 use anchor_lang::prelude::*;
 
-/// Every refusal of the program. New codes go at the end: the numbers are part of the interface.
-#[error_code]
-pub enum ErrorCode {
+/// Declares the error enum and, from the same list, `ErrorCode::ALL` (so a number can be mapped
+/// back to its error off-chain without a second list to keep in step).
+macro_rules! program_errors {
+    ($($name:ident => $msg:literal,)*) => {
+        /// Every refusal of the program. New codes go at the end: the numbers are part of the
+        /// interface.
+        #[error_code]
+        pub enum ErrorCode {
+            $(#[msg($msg)] $name,)*
+        }
+
+        impl ErrorCode {
+            /// Every error, in number order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)*];
+
+            /// The error with custom error number `n` (6000 + its index).
+            pub fn from_code(n: u32) -> Option<ErrorCode> {
+                ErrorCode::ALL.iter().copied().find(|c| u32::from(*c) == n)
+            }
+        }
+    };
+}
+
+program_errors! {
     // --- math ---
-    #[msg("Arithmetic overflow")]
-    MathOverflow,
-
+    MathOverflow => "Arithmetic overflow",
     // --- authority ---
-    #[msg("Signer is not the exchange admin")]
-    NotAdmin,
-    #[msg("Signer is not the pending admin")]
-    NotPendingAdmin,
-    #[msg("Signer is not the owner of the margin account")]
-    NotOwner,
-    #[msg("Signer is neither the owner nor the delegate of the margin account")]
-    NotOwnerOrDelegate,
-    #[msg("A delegate may trade but may not withdraw")]
-    DelegateCannotWithdraw,
-
+    NotAdmin => "Signer is not the exchange admin",
+    NotPendingAdmin => "Signer is not the pending admin",
+    NotOwner => "Signer is not the owner of the margin account",
+    NotOwnerOrDelegate => "Signer is neither the owner nor the delegate of the margin account",
+    DelegateCannotWithdraw => "A delegate may trade but may not withdraw",
     // --- tokens ---
-    #[msg("Collateral mint must have 6 decimals and match the exchange")]
-    InvalidCollateralMint,
-    #[msg("Vault is not the exchange's collateral vault")]
-    InvalidVault,
-    #[msg("Token account is not owned by the signer")]
-    TokenOwnerMismatch,
-
+    InvalidCollateralMint => "Collateral mint must have 6 decimals and match the exchange",
+    InvalidVault => "Vault is not the exchange's collateral vault",
+    TokenOwnerMismatch => "Token account is not owned by the signer",
     // --- amounts and collateral ---
-    #[msg("Amount must be greater than zero")]
-    ZeroAmount,
-    #[msg("Amount exceeds the settled collateral")]
-    InsufficientCollateral,
-    #[msg("Account would be below its initial margin requirement")]
-    InitialMarginViolated,
-    #[msg("Account would be below its maintenance margin requirement")]
-    MaintenanceMarginViolated,
-    #[msg("Margin account still has collateral or positions")]
-    AccountNotEmpty,
-    #[msg("Margin account is being liquidated: it may only reduce risk")]
-    AccountBeingLiquidated,
-    #[msg("All position slots of the margin account are in use")]
-    PositionSlotsFull,
-    #[msg("Margin account does not belong to this exchange")]
-    WrongMarginAccount,
-
+    ZeroAmount => "Amount must be greater than zero",
+    InsufficientCollateral => "Amount exceeds the settled collateral",
+    InitialMarginViolated => "Account would be below its initial margin requirement",
+    MaintenanceMarginViolated => "Account would be below its maintenance margin requirement",
+    AccountNotEmpty => "Margin account still has collateral or positions",
+    AccountBeingLiquidated => "Margin account is being liquidated: it may only reduce risk",
+    PositionSlotsFull => "All position slots of the margin account are in use",
+    WrongMarginAccount => "Margin account does not belong to this exchange",
     // --- admin parameter bounds ---
-    #[msg("Margin ratios out of bounds: need min <= maintenance < initial <= 100%")]
-    InvalidMarginRatios,
-    #[msg("Fees out of bounds: liquidation + insurance fee < maintenance, taker fee < maintenance, |maker fee| <= taker fee")]
-    InvalidFees,
-    #[msg("Price band out of bounds")]
-    InvalidPriceBand,
-    #[msg("Oracle limits out of bounds (confidence ratio, ages)")]
-    InvalidOracleLimits,
-    #[msg(
-        "Size parameters out of bounds: lot > 0, minimum position a positive multiple of the lot"
-    )]
-    InvalidSizeParams,
-    #[msg("Open-interest cap must be positive and a multiple of the lot")]
-    InvalidOpenInterestCap,
-    #[msg("Funding parameters out of bounds")]
-    InvalidFundingParams,
-    #[msg("Unrealized-pnl initial weight must be at most 100%")]
-    InvalidPnlWeight,
-    #[msg("Liquidation buffer out of bounds")]
-    InvalidLiquidationBuffer,
-    #[msg("Unknown market status")]
-    InvalidMarketStatus,
-    #[msg("Unknown oracle source")]
-    InvalidOracleSource,
-    #[msg("Market symbol must be non-empty ASCII")]
-    InvalidSymbol,
-
+    InvalidMarginRatios => "Margin ratios out of bounds: need min <= maintenance < initial <= 100%",
+    InvalidFees => "Fees out of bounds: liquidation + insurance fee < maintenance, taker fee < maintenance, |maker fee| <= taker fee",
+    InvalidPriceBand => "Price band out of bounds",
+    InvalidOracleLimits => "Oracle limits out of bounds (confidence ratio, ages)",
+    InvalidSizeParams => "Size parameters out of bounds: lot > 0, minimum position a positive multiple of the lot",
+    InvalidOpenInterestCap => "Open-interest cap must be positive and a multiple of the lot",
+    InvalidFundingParams => "Funding parameters out of bounds",
+    InvalidPnlWeight => "Unrealized-pnl initial weight must be at most 100%",
+    InvalidLiquidationBuffer => "Liquidation buffer out of bounds",
+    InvalidMarketStatus => "Unknown market status",
+    InvalidOracleSource => "Unknown oracle source",
+    InvalidSymbol => "Market symbol must be non-empty ASCII",
     // --- oracle ---
-    #[msg("Oracle account is not the market's oracle")]
-    OracleWrongKey,
-    #[msg("Oracle account is not owned by the Pyth program")]
-    OracleWrongOwner,
-    #[msg("Oracle account data is not a valid Pyth price account")]
-    OracleInvalidData,
-    #[msg("Pyth price update is for another feed id")]
-    OracleWrongFeedId,
-    #[msg("Pyth price update is not fully verified")]
-    OracleUnverified,
-    #[msg("Pyth price status is not Trading")]
-    OracleNotTrading,
-    #[msg("Oracle price is not positive")]
-    OracleNonPositivePrice,
-    #[msg("Oracle confidence interval is too wide")]
-    OracleConfidenceTooWide,
-    #[msg("Oracle price is stale")]
-    OracleStale,
-    #[msg("Oracle publish time is in the future")]
-    OracleFuturePublishTime,
-    #[msg("Oracle publish time is older than the last one the market used")]
-    OraclePublishTimeRegressed,
-    #[msg("Oracle exponent out of range")]
-    OracleExponentOutOfRange,
-
+    OracleWrongKey => "Oracle account is not the market's oracle",
+    OracleWrongOwner => "Oracle account is not owned by the Pyth program",
+    OracleInvalidData => "Oracle account data is not a valid Pyth price account",
+    OracleWrongFeedId => "Pyth price update is for another feed id",
+    OracleUnverified => "Pyth price update is not fully verified",
+    OracleNotTrading => "Pyth price status is not Trading",
+    OracleNonPositivePrice => "Oracle price is not positive",
+    OracleConfidenceTooWide => "Oracle confidence interval is too wide",
+    OracleStale => "Oracle price is stale",
+    OracleFuturePublishTime => "Oracle publish time is in the future",
+    OraclePublishTimeRegressed => "Oracle publish time is older than the last one the market used",
+    OracleExponentOutOfRange => "Oracle exponent out of range",
     // --- health accounts (remaining accounts) ---
-    #[msg("A (market, oracle) health account pair is missing")]
-    HealthAccountMissing,
-    #[msg("More health accounts than the positions need")]
-    HealthAccountUnexpected,
-    #[msg("A health account is not a market of this program")]
-    HealthAccountNotMarket,
-    #[msg("A market appears twice in the health accounts")]
-    HealthAccountDuplicate,
-    #[msg("Health account market is not the one the position order expects")]
-    HealthAccountWrongMarket,
-    #[msg("Health account oracle is not the market's oracle")]
-    HealthAccountWrongOracle,
-
+    HealthAccountMissing => "A (market, oracle) health account pair is missing",
+    HealthAccountUnexpected => "More health accounts than the positions need",
+    HealthAccountNotMarket => "A health account is not a market of this program",
+    HealthAccountDuplicate => "A market appears twice in the health accounts",
+    HealthAccountWrongMarket => "Health account market is not the one the position order expects",
+    HealthAccountWrongOracle => "Health account oracle is not the market's oracle",
     // --- trading and funding ---
-    #[msg("Taker and maker must be different margin accounts")]
-    SelfTrade,
-    #[msg("Market is paused")]
-    MarketPaused,
-    #[msg("Market is reduce-only: the fill must shrink both positions")]
-    MarketReduceOnly,
-    #[msg("Fill size must not be zero")]
-    InvalidFillSize,
-    #[msg("Fill size is not a multiple of the market's lot")]
-    SizeNotMultipleOfLot,
-    #[msg("Fill size is below the market's minimum (unless it closes a position)")]
-    FillBelowMinimum,
-    #[msg("A position would be left open below the market's minimum")]
-    PositionBelowMinimum,
-    #[msg("Fill price is outside the market's band around the oracle price")]
-    PriceOutsideBand,
-    #[msg("Fill would take open interest above the market's cap")]
-    OpenInterestCapExceeded,
-    #[msg("Funding was already updated this period")]
-    FundingNotDue,
-    #[msg("Market account is not the market of the given index")]
-    MarketIndexMismatch,
-
+    SelfTrade => "Taker and maker must be different margin accounts",
+    MarketPaused => "Market is paused",
+    MarketReduceOnly => "Market is reduce-only: the fill must shrink both positions",
+    InvalidFillSize => "Fill size must not be zero",
+    SizeNotMultipleOfLot => "Fill size is not a multiple of the market's lot",
+    FillBelowMinimum => "Fill size is below the market's minimum (unless it closes a position)",
+    PositionBelowMinimum => "A position would be left open below the market's minimum",
+    PriceOutsideBand => "Fill price is outside the market's band around the oracle price",
+    OpenInterestCapExceeded => "Fill would take open interest above the market's cap",
+    FundingNotDue => "Funding was already updated this period",
+    MarketIndexMismatch => "Market account is not the market of the given index",
     // --- liquidation ---
-    #[msg("A liquidator cannot liquidate its own margin account")]
-    SelfLiquidation,
-    #[msg("Account is not liquidatable: equity is at or above maintenance")]
-    NotLiquidatable,
-    #[msg("Liquidatee has no position in this market")]
-    NoPositionToLiquidate,
-    #[msg("Liquidation price is worse than the liquidator's limit")]
-    LiquidationLimitPrice,
-    #[msg("Nothing to take over: max_base is below one lot")]
-    LiquidationSizeZero,
-    #[msg("Liquidator would be below its initial margin requirement")]
-    LiquidatorUnderMargin,
+    SelfLiquidation => "A liquidator cannot liquidate its own margin account",
+    NotLiquidatable => "Account is not liquidatable: equity is at or above maintenance",
+    NoPositionToLiquidate => "Liquidatee has no position in this market",
+    LiquidationLimitPrice => "Liquidation price is worse than the liquidator's limit",
+    LiquidationSizeZero => "Nothing to take over: max_base is below one lot",
+    LiquidatorUnderMargin => "Liquidator would be below its initial margin requirement",
 }
 
 /// The custom error number a result carries, if it failed with an Anchor error (for tests and
@@ -158,5 +105,30 @@ pub fn code_of<T>(r: Result<T>) -> Option<u32> {
     match r {
         Err(Error::AnchorError(e)) => Some(e.error_code_number),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_map_back_to_errors() {
+        assert_eq!(
+            ErrorCode::ALL.len(),
+            ErrorCode::LiquidatorUnderMargin as usize + 1
+        );
+        for (i, e) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(u32::from(*e), 6_000 + i as u32);
+            assert_eq!(
+                ErrorCode::from_code(6_000 + i as u32).map(|x| x as u32),
+                Some(*e as u32)
+            );
+        }
+        assert!(ErrorCode::from_code(5_999).is_none());
+        assert_eq!(
+            format!("{:?}", ErrorCode::from_code(6_011).unwrap()),
+            "InitialMarginViolated"
+        );
     }
 }

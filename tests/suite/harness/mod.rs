@@ -116,7 +116,10 @@ impl TestEnv {
     /// A chain with the program, SPL Token, a 6-decimal USDC mint, and the clock at `T0`; no
     /// exchange yet.
     pub async fn bare() -> Self {
-        let ctx = events::start_with_event_logs(crossmargin_keeper::embedded::program_test()).await;
+        let ctx = crossmargin_keeper::embedded::start_with_event_logs(
+            crossmargin_keeper::embedded::program_test(),
+        )
+        .await;
         let mut env = TestEnv {
             chain: EmbeddedChain::from_context(ctx),
             admin: Keypair::new(),

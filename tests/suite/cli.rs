@@ -1,0 +1,158 @@
+//! The `crossmargin` command line: the risk report on hand-computed portfolios, clear errors,
+//! and the demo's end-to-end story.
+
+use clap::Parser;
+use crossmargin_cli::app::{run, Cli};
+use crossmargin_cli::portfolio::{evaluate, parse, to_output};
+
+fn report_json(text: &str) -> serde_json::Value {
+    serde_json::to_value(to_output(&evaluate(&parse(text).unwrap()).unwrap())).unwrap()
+}
+
+fn close(v: &serde_json::Value, expected: f64) {
+    let x = v.as_f64().unwrap_or_else(|| panic!("{v} is not a number"));
+    assert!((x - expected).abs() < 1e-6, "{x} != {expected}");
+}
+
+/// The example of the issue: 1,000 USDC, long 3.5 ETH from 3,000, oracle 2,950.
+/// notional 10,325; uPnL -175; E 825; MM 516.25; IM 1,032.5; free -207.5; leverage 12.515152;
+/// liquidation price: 1,000 + 3.5 (p - 3,000) = 0.175 p -> p = 2,857.142857.. -> 2,857.142858;
+/// funding 1 bp/hour on 10,325 = 24.78 a day.
+#[test]
+fn risk_report_single_position() {
+    let v = report_json(
+        r#"{"collateral": 1000.0, "positions": [{"market": "ETH-PERP", "base": 3.5, "entry_price": 3000.0,
+            "oracle_price": 2950.0, "initial_margin_ratio": 0.1, "maintenance_margin_ratio": 0.05,
+            "funding_rate_hourly": 0.0001}]}"#,
+    );
+    close(&v["equity"], 825.0);
+    close(&v["maintenance_requirement"], 516.25);
+    close(&v["initial_requirement"], 1032.5);
+    close(&v["free_collateral"], -207.5);
+    close(&v["effective_leverage"], 12.515152);
+    assert_eq!(v["liquidatable"], false);
+    let p = &v["positions"][0];
+    assert_eq!(p["market"], "ETH-PERP");
+    close(&p["notional"], 10325.0);
+    close(&p["unrealized_pnl"], -175.0);
+    close(&p["liquidation_price"], 2857.142858);
+    close(&p["funding_per_day"], 24.78);
+}
+
+/// Cross margin with default ratios: 500 USDC; ETH long 1 @ 3,000 now 2,700; BTC short 0.1 @
+/// 60,000 now 55,000. E = 700; MM = 135 + 137.5; IM = 270 + 275; free 155; ETH liquidates at
+/// 1,000 + (p - 3,000) = 0.05 p + 137.5 -> p = 2,250 exactly. A third position alone at a loss
+/// shows the liquidation price as null when no price of its own can liquidate the account.
+#[test]
+fn risk_report_cross_margin() {
+    let v = report_json(
+        r#"{"collateral": 500, "positions": [
+            {"market": "ETH-PERP", "base": 1, "entry_price": 3000, "oracle_price": 2700},
+            {"market": "BTC-PERP", "base": -0.1, "entry_price": 60000, "oracle_price": 55000}]}"#,
+    );
+    close(&v["equity"], 700.0);
+    close(&v["maintenance_requirement"], 272.5);
+    close(&v["initial_requirement"], 545.0);
+    close(&v["free_collateral"], 155.0);
+    close(&v["effective_leverage"], 11.714286);
+    close(&v["positions"][0]["liquidation_price"], 2250.0);
+    close(&v["positions"][1]["unrealized_pnl"], 500.0);
+
+    let v = report_json(
+        r#"{"collateral": 5000, "positions": [{"market": "SOL-PERP", "base": 10, "entry_price": 150, "oracle_price": 140}]}"#,
+    );
+    assert!(v["positions"][0]["liquidation_price"].is_null());
+    close(&v["equity"], 4900.0);
+}
+
+#[test]
+fn risk_report_refuses_bad_portfolios() {
+    let err = |text: &str| evaluate(&parse(text).unwrap()).map(|_| ()).unwrap_err().to_string();
+    assert!(parse("{not json")
+        .unwrap_err()
+        .to_string()
+        .starts_with("portfolio is not valid"));
+    assert!(err(r#"{"collateral": 1, "positions": [{"market": "XYZ-PERP", "base": 1, "entry_price": 1, "oracle_price": 1}]}"#)
+        .contains("unknown market 'XYZ-PERP'"));
+    assert!(err(r#"{"collateral": 1, "positions": [{"market": "X", "base": 1, "entry_price": 1, "oracle_price": 1,
+        "initial_margin_ratio": 0.05, "maintenance_margin_ratio": 0.1}]}"#)
+    .contains("maintenance_margin_ratio < initial_margin_ratio"));
+    assert!(err(r#"{"collateral": 1, "positions": [{"market": "ETH-PERP", "base": 1, "entry_price": -3, "oracle_price": 1}]}"#)
+        .contains("positive"));
+    assert!(parse(r#"{"collateral": 1, "extra": 2}"#).is_err());
+}
+
+#[tokio::test]
+async fn cli_errors_are_one_line() {
+    let dir = std::env::temp_dir().join(format!("crossmargin-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let missing = dir.join("missing.json");
+    let cli = Cli::try_parse_from([
+        "crossmargin",
+        "risk",
+        "--portfolio",
+        missing.to_str().unwrap(),
+    ])
+    .unwrap();
+    let e = run(cli).await.unwrap_err().to_string();
+    assert!(e.starts_with("cannot read") && !e.contains('\n'), "{e}");
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "[1, 2").unwrap();
+    let cli = Cli::try_parse_from([
+        "crossmargin",
+        "risk",
+        "--portfolio",
+        bad.to_str().unwrap(),
+        "--json",
+    ])
+    .unwrap();
+    let e = run(cli).await.unwrap_err().to_string();
+    assert!(
+        e.starts_with("portfolio is not valid") && !e.contains('\n'),
+        "{e}"
+    );
+
+    // an RPC endpoint nobody listens on
+    let kp = dir.join("id.json");
+    solana_sdk::signature::write_keypair_file(&solana_sdk::signature::Keypair::new(), &kp).unwrap();
+    let cli = Cli::try_parse_from([
+        "crossmargin",
+        "--url",
+        "http://127.0.0.1:9",
+        "--keypair",
+        kp.to_str().unwrap(),
+        "account",
+        "show",
+    ])
+    .unwrap();
+    let e = run(cli).await.unwrap_err().to_string();
+    assert!(
+        e.starts_with("http://127.0.0.1:9: chain unavailable"),
+        "{e}"
+    );
+
+    let cli = Cli::try_parse_from([
+        "crossmargin",
+        "--keypair",
+        dir.join("nope.json").to_str().unwrap(),
+        "account",
+        "create",
+    ])
+    .unwrap();
+    let e = run(cli).await.unwrap_err().to_string();
+    assert!(e.starts_with("cannot read keypair"), "{e}");
+}
+
+#[tokio::test]
+async fn demo_tells_the_whole_story_and_ends_solvent() {
+    let out = crossmargin_cli::demo::run().await.unwrap();
+    assert!(out.contains("LIQUIDATABLE"), "{out}");
+    assert!(
+        out.contains("liquidatable: ") && out.contains("carol") && out.contains("bob"),
+        "{out}"
+    );
+    assert!(out.contains("funding updated on 3 market(s)"), "{out}");
+    assert!(out.contains("SOLVENT (difference"), "{out}");
+    assert!(!out.contains("failures"), "{out}");
+}
