@@ -67,7 +67,12 @@ fn risk_report_cross_margin() {
 
 #[test]
 fn risk_report_refuses_bad_portfolios() {
-    let err = |text: &str| evaluate(&parse(text).unwrap()).map(|_| ()).unwrap_err().to_string();
+    let err = |text: &str| {
+        evaluate(&parse(text).unwrap())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
     assert!(parse("{not json")
         .unwrap_err()
         .to_string()

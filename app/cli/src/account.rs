@@ -14,7 +14,7 @@ pub const PRIORITY_FEE: u64 = 5_000;
 
 fn usdc_native(amount: f64) -> Result<u64, CliError> {
     let v = (amount * 1e6).round();
-    if !(v >= 1.0 && v < 1.8e19) {
+    if !(1.0..1.8e19).contains(&v) {
         return Err(CliError::new(format!(
             "amount {amount} USDC is not a positive amount"
         )));

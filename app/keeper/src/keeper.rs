@@ -371,7 +371,7 @@ impl Keeper {
         let mut report = RoundReport::default();
         let now = chain.unix_timestamp().await?;
         self.load_markets(chain).await?;
-        if self.accounts.is_empty() || self.rounds % self.config.rescan_every.max(1) == 0 {
+        if self.accounts.is_empty() || self.rounds.is_multiple_of(self.config.rescan_every.max(1)) {
             self.load_accounts(chain).await?;
         } else {
             self.refresh_accounts(chain).await?;
