@@ -93,7 +93,7 @@ mod tests {
         t.row(vec!["long name".into(), "10.00".into()]);
         assert_eq!(
             t.render(),
-            " name        value\n ---------  -----\n a           1.00\n long name  10.00\n"
+            " name       value\n ---------  -----\n a           1.00\n long name  10.00\n"
         );
     }
 }
