@@ -4,7 +4,7 @@
 use anchor_lang::Discriminator;
 use cross_margin::constants::MAX_POSITIONS;
 use cross_margin::health::MarketView;
-use cross_margin::risk::{compute_health, Health, PositionRisk};
+use cross_margin::risk::{compute_health, compute_maintenance, Health, PositionRisk};
 use cross_margin::state::MarginAccount;
 
 /// A margin account's data viewed in place when aligned, copied otherwise. `None` when the data
@@ -20,9 +20,12 @@ pub fn decode(data: &[u8]) -> Option<std::borrow::Cow<'_, MarginAccount>> {
     }
 }
 
-/// Health of `account` with `markets` indexed by market index (`markets[i].market_index == i`).
-/// `None` when a position's market is not in the table.
-pub fn health(account: &MarginAccount, markets: &[MarketView]) -> Option<Health> {
+/// The risk inputs of `account`'s positions, in a stack buffer; `None` when a position's market
+/// is not in the table (`markets[i].market_index == i`).
+fn risks(
+    account: &MarginAccount,
+    markets: &[MarketView],
+) -> Option<([PositionRisk; MAX_POSITIONS], usize)> {
     let mut buf = [PositionRisk::default(); MAX_POSITIONS];
     let mut n = 0;
     for pos in account.positions.iter().filter(|p| p.is_open()) {
@@ -37,7 +40,20 @@ pub fn health(account: &MarginAccount, markets: &[MarketView]) -> Option<Health>
         };
         n += 1;
     }
+    Some((buf, n))
+}
+
+/// Health of `account` (all figures).
+pub fn health(account: &MarginAccount, markets: &[MarketView]) -> Option<Health> {
+    let (buf, n) = risks(account, markets)?;
     compute_health(account.collateral, &buf[..n]).ok()
+}
+
+/// `E < MM` for `account`, computing only what that needs.
+pub fn liquidatable(account: &MarginAccount, markets: &[MarketView]) -> Option<bool> {
+    let (buf, n) = risks(account, markets)?;
+    let (e, mm) = compute_maintenance(account.collateral, &buf[..n]).ok()?;
+    Some(e < mm)
 }
 
 /// Indices of the accounts (raw data) that are liquidatable now, and how many were evaluated.
@@ -52,10 +68,8 @@ pub fn scan_liquidatable<'a>(
             continue;
         };
         evaluated += 1;
-        if let Some(h) = health(&account, markets) {
-            if h.liquidatable() {
-                out.push(i);
-            }
+        if liquidatable(&account, markets) == Some(true) {
+            out.push(i);
         }
     }
     (out, evaluated)

@@ -109,10 +109,28 @@ pub fn notional(base: i64, price: i64) -> Result<i128> {
 /// `|b| * p * ratio`, rounded up.
 pub fn requirement(base: i64, price: i64, ratio: u32) -> Result<i128> {
     let n = mul(base.unsigned_abs() as i128, price as i128)?;
+    if let Some(r) = requirement_u64(n, ratio) {
+        return Ok(r);
+    }
     Ok(div_ceil(
         mul(n, ratio as i128)?,
         BASE_PRECISION * RATIO_PRECISION,
     ))
+}
+
+/// The same ceiling in 64-bit arithmetic when `n = |b| * p` fits (the common case): with
+/// `n = q * BASE + r` and `A = q * ratio`, `n * ratio / (BASE * RATIO)` is
+/// `A / RATIO + ((A % RATIO) * BASE + r * ratio) / (BASE * RATIO)`, and the second term's
+/// numerator is below `2 * BASE * RATIO`.
+#[inline]
+fn requirement_u64(n: i128, ratio: u32) -> Option<i128> {
+    let n = u64::try_from(n).ok()?;
+    const B: u64 = BASE_PRECISION as u64;
+    const R: u64 = RATIO_PRECISION as u64;
+    let (q, r) = (n / B, n % B);
+    let a = q.checked_mul(ratio as u64)?;
+    let rest = (a % R) * B + r * ratio as u64;
+    Some((a / R + rest.div_ceil(B * R)) as i128)
 }
 
 /// `U = b*p/BASE + q - F` at price `price`.
@@ -150,22 +168,36 @@ pub fn initial_requirement_price(base: i64, price: &OraclePrice) -> i64 {
     initial_value_price(base, price).max(price.price)
 }
 
+/// `(E, MM)` only: all that "is this account liquidatable" needs (the keeper's scan). The same
+/// per-position terms `compute_health` adds up.
+pub fn compute_maintenance(collateral: i64, positions: &[PositionRisk]) -> Result<(i128, i128)> {
+    let mut equity = collateral as i128;
+    let mut mm: i128 = 0;
+    for pos in positions.iter().filter(|p| p.base != 0) {
+        equity = add(equity, unrealized_pnl(pos)?)?;
+        mm = add(
+            mm,
+            requirement(
+                pos.base,
+                pos.price.price,
+                pos.params.maintenance_margin_ratio,
+            )?,
+        )?;
+    }
+    Ok((equity, mm))
+}
+
 /// Health of an account with settled collateral `collateral` and the given open positions.
 pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> Result<Health> {
+    let (equity, maintenance_requirement) = compute_maintenance(collateral, positions)?;
     let mut h = Health {
-        equity: collateral as i128,
+        equity,
+        maintenance_requirement,
         initial_equity: collateral as i128,
         ..Health::default()
     };
     for pos in positions.iter().filter(|p| p.base != 0) {
-        let p = pos.price.price;
-        h.equity = add(h.equity, unrealized_pnl(pos)?)?;
-        h.maintenance_requirement = add(
-            h.maintenance_requirement,
-            requirement(pos.base, p, pos.params.maintenance_margin_ratio)?,
-        )?;
-        h.notional = add(h.notional, notional(pos.base, p)?)?;
-
+        h.notional = add(h.notional, notional(pos.base, pos.price.price)?)?;
         let upnl_init = unrealized_pnl_at(pos, initial_value_price(pos.base, &pos.price))?;
         let weighted = if upnl_init > 0 {
             div_floor(
@@ -527,6 +559,28 @@ mod tests {
         // requirement 1e-12 -> 1.
         assert_eq!(requirement(1, 1, 1).unwrap(), 1);
         assert_eq!(notional(1, 1).unwrap(), 1);
+    }
+
+    #[test]
+    fn requirement_fast_path_is_exact() {
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        for _ in 0..100_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let base = (seed % 10_000_000_000_000) as i64 - 5_000_000_000_000;
+            let price = ((seed >> 20) % 200_000_000_000) as i64 + 1;
+            let ratio = ((seed >> 7) % 1_000_001) as u32;
+            let wide = div_ceil(
+                base.unsigned_abs() as i128 * price as i128 * ratio as i128,
+                BASE_PRECISION * RATIO_PRECISION,
+            );
+            assert_eq!(
+                requirement(base, price, ratio).unwrap(),
+                wide,
+                "{base} {price} {ratio}"
+            );
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod funding;
 pub mod health;
 pub mod liquidation;
 pub mod math;
+#[cfg(test)]
+mod properties;
 pub mod trade;
 
 pub use funding::*;
