@@ -7,6 +7,7 @@ mod cli;
 mod collateral;
 mod funding;
 mod health_accounts;
+mod incidents;
 mod keeper;
 mod liquidation;
 mod margin_accounts;
