@@ -1,14 +1,19 @@
-//! A seeded randomized sequence of fills, price moves and crashes, clock moves, funding updates,
-//! settlements, deposits, withdrawals, liquidations and bankruptcies over several accounts and
-//! both oracle kinds. After every step invariants 1-3 and 5-7 of DESIGN.md hold; a refused step
-//! changed nothing.
+//! A seeded, stateful randomized sequence over every user, keeper and admin instruction: fills,
+//! price moves and crashes with random confidence and staleness, clock jumps, funding updates and
+//! settlements, deposits, withdrawals, sub-account creation and closing, liquidations and
+//! bankruptcies, and admin changes within bounds (parameters and status), over eight users and
+//! both oracle kinds. After every step invariants 1-3 and 5-7 of DESIGN.md hold, and a refused
+//! step changed nothing.
 //!
-//! `CM_SEED=<u64>` replays a sequence, `CM_STEPS=<n>` sets its length (default 300).
+//! `CM_SEED=<u64>` replays a sequence, `CM_STEPS=<n>` sets its length (default 1,000; the long
+//! mode is e.g. `CM_STEPS=100000`, about 20 minutes).
 
 use anchor_lang::prelude::Pubkey;
 use cross_margin::events::{Bankruptcy, Liquidated};
 use cross_margin::risk::grows_risk;
+use cross_margin::state::{MarketParams, MarketStatus};
 use crossmargin_sdk::{instructions as ix, pda};
+use solana_sdk::signature::Signer;
 
 use crate::harness::events::events;
 use crate::harness::*;
@@ -40,32 +45,35 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// One margin account of the sequence: its owner (index into the users) and address.
+#[derive(Clone, Copy)]
+struct Acct {
+    user: usize,
+    key: Pubkey,
+}
+
 #[tokio::test]
 async fn randomized_sequences_keep_the_invariants() {
-    // The default sequence is one that reaches liquidations and bankruptcies in 300 steps.
+    // The default sequence reaches liquidations and bankruptcies.
     const DEFAULT_SEED: u64 = 6;
     let seed = env_u64("CM_SEED", DEFAULT_SEED);
-    let steps = env_u64("CM_STEPS", 300);
+    let steps = env_u64("CM_STEPS", 1_000);
     eprintln!("randomized_sequences_keep_the_invariants: CM_SEED={seed} CM_STEPS={steps}");
     let mut rng = Rng::new(seed);
     let mut env = TestEnv::with_markets().await;
+    let admin = env.admin.insecure_clone();
     let mut users = Vec::new();
-    for _ in 0..6 {
-        let u = env.user(100_000).await;
+    let mut accounts: Vec<Acct> = Vec::new();
+    for u in 0..8 {
+        let user = env.user(100_000).await;
         let amount = rng.range(500, 3_000) as u64 * USDC;
-        env.deposit(&u, amount).await;
-        users.push(u);
+        env.deposit(&user, amount).await;
+        accounts.push(Acct {
+            user: u,
+            key: user.account,
+        });
+        users.push(user);
     }
-    let accounts: Vec<Pubkey> = users.iter().map(|u| u.account).collect();
-    let mut watch = accounts.clone();
-    watch.extend(users.iter().map(|u| u.usdc));
-    watch.extend([
-        pda::vault(),
-        pda::exchange(),
-        pda::market(0),
-        pda::market(1),
-    ]);
-
     let donor = env.user(1_000_000).await;
     env.send(
         &[ix::deposit_insurance(
@@ -77,18 +85,30 @@ async fn randomized_sequences_keep_the_invariants() {
     )
     .await
     .unwrap();
+    let base_params = [eth_params(), btc_params()];
 
-    let (mut ok, mut refused, mut liquidations, mut bankruptcies) = (0u32, 0u32, 0u32, 0u32);
+    let mut count = std::collections::BTreeMap::<&str, (u32, u32)>::new();
+    let (mut liquidations, mut bankruptcies) = (0u32, 0u32);
     for step in 0..steps {
+        let mut watch: Vec<Pubkey> = accounts.iter().map(|a| a.key).collect();
+        watch.extend(users.iter().map(|u| u.usdc));
+        watch.extend([
+            pda::vault(),
+            pda::exchange(),
+            pda::market(0),
+            pda::market(1),
+        ]);
         let roll = rng.range(0, 99);
         let before = env.snapshot(&watch).await;
-        // (account, market, base before): risk a step may grow, checked against initial margin
-        // afterwards; market u16::MAX stands for a withdrawal
+        // (account, market, base before) whose risk may grow; market u16::MAX = a withdrawal
         let mut grown: Vec<(Pubkey, u16, i64)> = Vec::new();
         let mut liquidator_before: Option<(Pubkey, i128)> = None;
-        let (what, result) = if roll < 40 {
-            let t = rng.range(0, 5) as usize;
-            let m = (t + rng.range(1, 5) as usize) % 6;
+        let mut closed: Option<Pubkey> = None;
+        let n = accounts.len() as i64;
+        let (kind, what, result): (&str, String, _) = if roll < 35 {
+            let t = rng.range(0, n - 1) as usize;
+            let m = (t + rng.range(1, n - 1) as usize) % accounts.len();
+            let (ta, ma) = (accounts[t], accounts[m]);
             let market = rng.range(0, 1) as u16;
             let (min, k) = if market == 0 {
                 (ONE / 100, 150)
@@ -98,19 +118,43 @@ async fn randomized_sequences_keep_the_invariants() {
             let size = min * rng.range(1, k) * if rng.range(0, 1) == 0 { 1 } else { -1 };
             let p = env.prices[&market];
             let price = p + p / 1_000_000 * rng.range(-49_000, 49_000);
-            for u in [t, m] {
+            for key in [ta.key, ma.key] {
                 let base = env
-                    .margin_account(accounts[u])
+                    .margin_account(key)
                     .await
                     .position(market)
                     .map(|x| x.base)
                     .unwrap_or(0);
-                grown.push((accounts[u], market, base));
+                grown.push((key, market, base));
             }
-            let i = env.fill_ix(&users[t], &users[m], market, size, price).await;
-            let r = env.send(&[i], &[&users[t].key, &users[m].key]).await;
-            (format!("fill {t}->{m} market {market} {size} @ {price}"), r)
-        } else if roll < 55 {
+            let (tu, mu) = (&users[ta.user], &users[ma.user]);
+            let i = crossmargin_sdk::instructions::fill(
+                tu.pubkey(),
+                mu.pubkey(),
+                ta.key,
+                ma.key,
+                market,
+                env.markets[market as usize].oracle,
+                size,
+                price,
+                {
+                    let a = env.margin_account(ta.key).await;
+                    let b = env.margin_account(ma.key).await;
+                    let markets = env.markets.clone();
+                    crossmargin_sdk::health::fill_health_metas(&a, &b, market, &move |i: u16| {
+                        markets.get(i as usize).map(|m| m.oracle)
+                    })
+                    .unwrap()
+                },
+            );
+            let r = env.send(&[i], &[&tu.key, &mu.key]).await;
+            (
+                "fill",
+                format!("fill {t}->{m} market {market} {size} @ {price}"),
+                r,
+            )
+        } else if roll < 47 {
+            // a new price, sometimes too uncertain or published late
             let market = rng.range(0, 1) as u16;
             let p = env.prices[&market];
             let pct = if rng.range(0, 9) == 0 {
@@ -119,53 +163,85 @@ async fn randomized_sequences_keep_the_invariants() {
                 60_000
             };
             let np = (p + p / 1_000_000 * rng.range(-pct, pct)).max(DOLLAR);
-            env.set_price(market, np).await;
-            (format!("price {market} -> {np}"), Ok(vec![]))
-        } else if roll < 62 {
+            let conf = if rng.range(0, 9) == 0 {
+                np / 40
+            } else {
+                np / 1_000_000 * rng.range(0, 5_000)
+            };
+            let lag = if rng.range(0, 9) == 0 {
+                rng.range(61, 200)
+            } else {
+                0
+            };
+            env.prices.insert(market, np);
+            let q = Quote {
+                price: np,
+                conf: conf as u64,
+                ema: np,
+                publish_time: env.now - lag,
+            };
+            let m = env.markets[market as usize];
+            env.write_oracle(m, q).await;
+            (
+                "price",
+                format!("price {market} -> {np} conf {conf} lag {lag}"),
+                Ok(vec![]),
+            )
+        } else if roll < 53 {
             let secs = rng.range(1, 900);
             env.advance(secs).await;
             env.refresh_prices().await;
-            (format!("clock +{secs}s"), Ok(vec![]))
-        } else if roll < 68 {
+            ("clock", format!("clock +{secs}s"), Ok(vec![]))
+        } else if roll < 58 {
             let market = rng.range(0, 1) as u16;
             (
+                "update_funding",
                 format!("update_funding {market}"),
                 env.update_funding(market).await,
             )
-        } else if roll < 73 {
-            let u = rng.range(0, 5) as usize;
-            (format!("settle {u}"), env.settle_funding(accounts[u]).await)
-        } else if roll < 80 {
-            let u = rng.range(0, 5) as usize;
-            let amount = rng.range(1, 2_000 * USDC as i64) as u64;
-            let i = ix::deposit(users[u].pubkey(), users[u].account, users[u].usdc, amount);
+        } else if roll < 62 {
+            let a = accounts[rng.range(0, n - 1) as usize];
             (
-                format!("deposit {u} {amount}"),
-                env.send(&[i], &[&users[u].key]).await,
+                "settle_funding",
+                "settle".into(),
+                env.settle_funding(a.key).await,
+            )
+        } else if roll < 68 {
+            let a = accounts[rng.range(0, n - 1) as usize];
+            let u = &users[a.user];
+            let amount = rng.range(1, 2_000 * USDC as i64) as u64;
+            let i = ix::deposit(u.pubkey(), a.key, u.usdc, amount);
+            (
+                "deposit",
+                format!("deposit {amount}"),
+                env.send(&[i], &[&u.key]).await,
+            )
+        } else if roll < 74 {
+            let a = accounts[rng.range(0, n - 1) as usize];
+            let u = &users[a.user];
+            let c = env.margin_account(a.key).await.collateral.max(1);
+            let amount = rng.range(1, c) as u64;
+            let health = env.health(&[a.key]).await;
+            grown.push((a.key, u16::MAX, 0));
+            let i = ix::withdraw(u.pubkey(), a.key, u.usdc, amount, health);
+            (
+                "withdraw",
+                format!("withdraw {amount}"),
+                env.send(&[i], &[&u.key]).await,
             )
         } else if roll < 86 {
-            let u = rng.range(0, 5) as usize;
-            let c = env.margin_account(accounts[u]).await.collateral.max(1);
-            let amount = rng.range(1, c) as u64;
-            let health = env.health(&[accounts[u]]).await;
-            let i = env.withdraw_ix(&users[u], amount, health);
-            grown.push((accounts[u], u16::MAX, 0));
-            (
-                format!("withdraw {u} {amount}"),
-                env.send(&[i], &[&users[u].key]).await,
-            )
-        } else {
             // a keeper: goes for an account that is liquidatable (or flagged) if there is one
-            let mut target = rng.range(0, 5) as usize;
-            for (u, key) in accounts.iter().enumerate() {
-                let flagged = env.margin_account(*key).await.being_liquidated != 0;
-                if flagged || env.account_health(*key).await.liquidatable() {
-                    target = u;
+            let mut target = rng.range(0, n - 1) as usize;
+            for (i, a) in accounts.iter().enumerate() {
+                let flagged = env.margin_account(a.key).await.being_liquidated != 0;
+                if flagged || env.account_health(a.key).await.liquidatable() {
+                    target = i;
                     break;
                 }
             }
-            let l = (target + rng.range(1, 5) as usize) % 6;
-            let a = env.margin_account(accounts[target]).await;
+            let l = (target + rng.range(1, n - 1) as usize) % accounts.len();
+            let (ta, la) = (accounts[target], accounts[l]);
+            let a = env.margin_account(ta.key).await;
             let markets = a.position_market_indices();
             let market = if markets.is_empty() {
                 0
@@ -173,25 +249,88 @@ async fn randomized_sequences_keep_the_invariants() {
                 markets[rng.range(0, markets.len() as i64 - 1) as usize]
             };
             let base = a.position(market).map(|p| p.base).unwrap_or(0);
-            liquidator_before = Some((accounts[l], env.account_health(accounts[l]).await.equity));
+            liquidator_before = Some((la.key, env.account_health(la.key).await.equity));
+            let lu = User {
+                key: users[la.user].key.insecure_clone(),
+                usdc: users[la.user].usdc,
+                account: la.key,
+            };
             let i = env
-                .liquidate_ix(
-                    &users[l],
-                    accounts[target],
-                    market,
-                    u64::MAX,
-                    any_limit(base),
-                )
+                .liquidate_ix(&lu, ta.key, market, u64::MAX, any_limit(base))
                 .await;
             (
+                "liquidate",
                 format!("liquidate {target} by {l} market {market}"),
-                env.send(&[i], &[&users[l].key]).await,
+                env.send(&[i], &[&lu.key]).await,
             )
+        } else if roll < 90 {
+            // admin: margin parameters within bounds (a tighter or looser variant)
+            let market = rng.range(0, 1) as usize;
+            let p = base_params[market];
+            let k = rng.range(8, 12) as u32;
+            let mm = p.maintenance_margin_ratio * k / 10;
+            let params = MarketParams {
+                maintenance_margin_ratio: mm,
+                initial_margin_ratio: 2 * mm,
+                ..p
+            };
+            let i = ix::update_market(admin.pubkey(), market as u16, params);
+            (
+                "update_market",
+                format!("update_market {market} mm {mm}"),
+                env.send(&[i], &[&admin]).await,
+            )
+        } else if roll < 93 {
+            let market = rng.range(0, 1) as u16;
+            let status = match rng.range(0, 9) {
+                0 => MarketStatus::Paused,
+                1 | 2 => MarketStatus::ReduceOnly,
+                _ => MarketStatus::Active,
+            };
+            let i = ix::set_market_status(admin.pubkey(), market, status as u8);
+            (
+                "set_market_status",
+                format!("status {market} {status:?}"),
+                env.send(&[i], &[&admin]).await,
+            )
+        } else if roll < 97 {
+            // a sub-account for isolated margin (refused when it exists)
+            let u = rng.range(0, 7) as usize;
+            let key = pda::margin_account(&users[u].pubkey(), 1);
+            let amount = rng.range(100, 1_000) as u64 * USDC;
+            let ixs = [
+                ix::create_margin_account(users[u].pubkey(), 1),
+                ix::deposit(users[u].pubkey(), key, users[u].usdc, amount),
+            ];
+            let r = env.send(&ixs, &[&users[u].key]).await;
+            if r.is_ok() {
+                accounts.push(Acct { user: u, key });
+            }
+            (
+                "create_margin_account",
+                format!("create sub-account of {u}"),
+                r,
+            )
+        } else {
+            let i = rng.range(0, n - 1) as usize;
+            let a = accounts[i];
+            let r = env
+                .send(
+                    &[ix::close_margin_account(users[a.user].pubkey(), a.key)],
+                    &[&users[a.user].key],
+                )
+                .await;
+            if r.is_ok() {
+                closed = Some(a.key);
+            }
+            ("close_margin_account", format!("close {i}"), r)
         };
+        let entry = count.entry(kind).or_default();
         match &result {
             Ok(logs) => {
-                ok += 1;
+                entry.0 += 1;
                 // invariant 5: a step that grew risk left the account at or above initial margin
+                // (at the prices the oracles show)
                 for (key, market, old) in &grown {
                     let a = env.margin_account(*key).await;
                     let new = if *market == u16::MAX {
@@ -217,8 +356,8 @@ async fn randomized_sequences_keep_the_invariants() {
                         "seed {seed} step {step}: {k:?}"
                     );
                 }
-                // invariant 6: E - MM never lowered; the liquidator meets initial margin and
-                // gains the stated fee (to the unit of rounding)
+                // invariant 6: E - MM never lowered; the liquidator meets initial margin and gains
+                // the stated fee (to the unit of rounding)
                 for e in events::<Liquidated>(logs) {
                     liquidations += 1;
                     assert!(
@@ -243,7 +382,7 @@ async fn randomized_sequences_keep_the_invariants() {
                 }
             }
             Err(e) => {
-                refused += 1;
+                entry.1 += 1;
                 assert_eq!(
                     env.snapshot(&watch).await,
                     before,
@@ -251,19 +390,21 @@ async fn randomized_sequences_keep_the_invariants() {
                 );
             }
         }
-        // Each step can leave at most a few units of rounding dust per account and market.
+        if let Some(k) = closed {
+            assert!(env.account(k).await.is_none());
+            accounts.retain(|a| a.key != k);
+        }
+        // invariants 1-3 (each step can leave at most a few units of rounding dust)
+        let keys: Vec<Pubkey> = accounts.iter().map(|a| a.key).collect();
         let max_dust = 16 * (step as i128 + 1);
-        if let Err(msg) = invariants::check(&mut env, &accounts, max_dust).await {
+        if let Err(msg) = invariants::check(&mut env, &keys, max_dust).await {
             panic!("seed {seed} step {step} ({what}): {msg}");
         }
     }
-    let s = invariants::check(&mut env, &accounts, i128::MAX)
-        .await
-        .unwrap();
-    eprintln!(
-        "{steps} steps: {ok} accepted, {refused} refused, {liquidations} liquidations, {bankruptcies} bankruptcies; dust {}",
-        s.dust()
-    );
+    let keys: Vec<Pubkey> = accounts.iter().map(|a| a.key).collect();
+    let s = invariants::check(&mut env, &keys, i128::MAX).await.unwrap();
+    eprintln!("{steps} steps, {liquidations} liquidations, {bankruptcies} bankruptcies, dust {}; (accepted, refused) per kind: {count:?}", s.dust());
+    let (ok, refused): (u32, u32) = count.values().fold((0, 0), |(a, b), (x, y)| (a + x, b + y));
     assert!(
         ok > steps as u32 / 3,
         "too few accepted steps to mean anything: {ok}"
@@ -272,4 +413,10 @@ async fn randomized_sequences_keep_the_invariants() {
         refused > 0,
         "no refusals: the sequence never tested the checks"
     );
+    if seed == DEFAULT_SEED && steps >= 1_000 {
+        assert!(
+            liquidations > 0 && bankruptcies > 0,
+            "the default sequence must exercise liquidation and bankruptcy"
+        );
+    }
 }
