@@ -6,7 +6,7 @@
 //! step changed nothing.
 //!
 //! `CM_SEED=<u64>` replays a sequence, `CM_STEPS=<n>` sets its length (default 1,000; the long
-//! mode is e.g. `CM_STEPS=100000`, about 20 minutes).
+//! mode is e.g. `CM_STEPS=100000`, 40 to 60 minutes).
 
 use anchor_lang::prelude::Pubkey;
 use cross_margin::events::{Bankruptcy, Liquidated};
