@@ -5,7 +5,7 @@ use anchor_lang::prelude::*;
 
 use crate::error::ErrorCode;
 use crate::health::{account_health, settle_position_funding, MarketView};
-use crate::risk::{apply_trade, grows_risk, trade_quote, Health};
+use crate::risk::{apply_trade, grows_risk, open_interest_delta, trade_quote, Health};
 use crate::state::{MarginAccount, Market, Position};
 
 /// What a fill did to one account.
@@ -112,4 +112,30 @@ pub fn refresh_liquidation_flag(
         account.being_liquidated = 0;
     }
     Ok(account.being_liquidated != 0)
+}
+
+/// Updates the market's open interest for a trade between two sides (their bases before and
+/// after). The cap binds only when open interest grows (`cap_applies`: fills yes, liquidation
+/// takeovers, which never grow it, no).
+pub fn update_open_interest(
+    market: &mut Market,
+    a: &Side,
+    b: &Side,
+    cap_applies: bool,
+) -> Result<()> {
+    let (al, as_) = open_interest_delta(a.old_base, a.new_base);
+    let (bl, bs) = open_interest_delta(b.old_base, b.new_base);
+    let oi_long = market.open_interest_long as i128 + al + bl;
+    let oi_short = market.open_interest_short as i128 + as_ + bs;
+    require!(oi_long == oi_short && oi_long >= 0, ErrorCode::MathOverflow);
+    if cap_applies {
+        require!(
+            oi_long <= market.open_interest_cap as i128
+                || oi_long <= market.open_interest_long as i128,
+            ErrorCode::OpenInterestCapExceeded
+        );
+    }
+    market.open_interest_long = oi_long as u64;
+    market.open_interest_short = oi_short as u64;
+    Ok(())
 }

@@ -6,9 +6,9 @@ use crate::events::Filled;
 use crate::health::{load_health_markets, union_market_order, MarketView};
 use crate::oracle::{read_oracle, OracleUse};
 use crate::risk::math::to_i64;
-use crate::risk::{grows_risk, open_interest_delta, trade_fee};
+use crate::risk::{grows_risk, trade_fee};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus};
-use crate::trading::{apply_side, check_margin, refresh_liquidation_flag};
+use crate::trading::{apply_side, check_margin, refresh_liquidation_flag, update_open_interest};
 
 /// A two-party fill (request for quote): the taker trades `taker_base_delta` (positive = buys)
 /// with the maker at `price`; both sign (each the owner or the delegate of its account).
@@ -116,18 +116,7 @@ pub fn handler<'info>(
         );
     }
 
-    // Open interest: both sides' changes; the cap binds only when open interest grows.
-    let (tl, ts) = open_interest_delta(t.old_base, t.new_base);
-    let (ml, ms) = open_interest_delta(m.old_base, m.new_base);
-    let oi_long = market.open_interest_long as i128 + tl + ml;
-    let oi_short = market.open_interest_short as i128 + ts + ms;
-    require!(oi_long == oi_short && oi_long >= 0, ErrorCode::MathOverflow);
-    require!(
-        oi_long <= market.open_interest_cap as i128 || oi_long <= market.open_interest_long as i128,
-        ErrorCode::OpenInterestCapExceeded
-    );
-    market.open_interest_long = oi_long as u64;
-    market.open_interest_short = oi_short as u64;
+    update_open_interest(&mut market, &t, &m, true)?;
 
     // A flagged account whose equity is back above the buffer is no longer being liquidated;
     // one that still is may only reduce risk.

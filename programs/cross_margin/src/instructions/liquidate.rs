@@ -9,11 +9,11 @@ use crate::health::{
 use crate::oracle::{read_oracle, OracleUse};
 use crate::risk::math::to_i64;
 use crate::risk::{
-    base_value, liquidation_size, liquidation_target, open_interest_delta, split_deficit,
-    takeover_price, trade_fee, trade_quote, LiquidationInput,
+    base_value, liquidation_size, liquidation_target, split_deficit, takeover_price, trade_fee,
+    trade_quote, LiquidationInput,
 };
 use crate::state::{Exchange, MarginAccount, Market};
-use crate::trading::apply_side;
+use crate::trading::{apply_side, update_open_interest};
 
 /// Permissionless liquidation of one position of an account whose aggregate equity is below its
 /// aggregate maintenance requirement (or that is already being liquidated). The liquidator signs
@@ -155,13 +155,7 @@ pub fn handler<'info>(
     require!(lr.after.meets_initial(), ErrorCode::LiquidatorUnderMargin);
 
     // Open interest never grows in a takeover: no cap check.
-    let (al, as_) = open_interest_delta(lq.old_base, lq.new_base);
-    let (bl, bs) = open_interest_delta(lr.old_base, lr.new_base);
-    let oi_long = market.open_interest_long as i128 + al + bl;
-    let oi_short = market.open_interest_short as i128 + as_ + bs;
-    require!(oi_long == oi_short && oi_long >= 0, ErrorCode::MathOverflow);
-    market.open_interest_long = oi_long as u64;
-    market.open_interest_short = oi_short as u64;
+    update_open_interest(&mut market, &lq, &lr, false)?;
     exchange.insurance_balance = exchange
         .insurance_balance
         .checked_add(insurance_fee as u64)
