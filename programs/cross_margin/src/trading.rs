@@ -69,6 +69,10 @@ pub fn apply_side(
         .total_fees_paid
         .checked_add(fee.max(0) as u64)
         .ok_or(error!(ErrorCode::MathOverflow))?;
+    account.total_rebates = account
+        .total_rebates
+        .checked_add(fee.min(0).unsigned_abs())
+        .ok_or(error!(ErrorCode::MathOverflow))?;
     let after = account_health(account, markets)?;
     Ok(Side {
         old_base,

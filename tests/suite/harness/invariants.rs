@@ -23,15 +23,31 @@ impl Solvency {
     }
 }
 
-/// Checks invariants 1-3 over `accounts` (all margin accounts in existence):
+/// Checks invariants 1-4 over `accounts` (all margin accounts in existence):
 /// 1. the vault (plus recorded bad debt) covers every claim, with at most `max_dust` to spare;
 /// 2. per market, bases sum to zero and both open interests equal the sum of longs;
-/// 3. funding created no value: funding paid so far plus funding owed is never negative.
+/// 3. funding created no value: funding paid so far plus funding owed is never negative;
+/// 4. every account's collateral is exactly what its flows explain (deposits - withdrawals +
+///    realized pnl - fees + rebates - funding + deficits covered), and realized pnl plus the quote
+///    still held in open positions never sums above zero (trading only moves value between
+///    accounts, rounding in the vault's favour): what an account or a group takes out beyond what
+///    it put in is what it took from others' losses, or a deficit the fund covered.
 pub async fn check(
     env: &mut TestEnv,
     accounts: &[Pubkey],
     max_dust: i128,
 ) -> Result<Solvency, String> {
+    check_with_closed(env, accounts, max_dust, 0).await
+}
+
+/// `check`, counting the realized pnl of accounts closed so far (their history left the chain).
+pub async fn check_with_closed(
+    env: &mut TestEnv,
+    accounts: &[Pubkey],
+    max_dust: i128,
+    closed_realized: i128,
+) -> Result<Solvency, String> {
+    let mut realized_total = closed_realized;
     let exchange = env.exchange().await;
     let mut markets: Vec<Market> = Vec::new();
     for i in 0..exchange.market_count {
@@ -48,6 +64,14 @@ pub async fn check(
     for key in accounts {
         let a = env.margin_account(*key).await;
         claims += a.collateral as i128;
+        if a.collateral_from_flows() != a.collateral as i128 {
+            return Err(format!(
+                "invariant 4: {key} collateral {} but its flows explain {}",
+                a.collateral,
+                a.collateral_from_flows()
+            ));
+        }
+        realized_total += a.total_realized_pnl as i128;
         if a.collateral < 0 && !a.has_open_positions() {
             return Err(format!(
                 "invariant 7: {key} has {} collateral and no positions (unresolved bankruptcy)",
@@ -60,6 +84,7 @@ pub async fn check(
             let f = funding_owed(p.base, m.funding_index(p.base), p.funding_snapshot)
                 .map_err(|e| e.to_string())?;
             claims += p.quote as i128 - f as i128;
+            realized_total += p.quote as i128;
             funding_total += f as i128;
             *base_sum.entry(p.market_index).or_default() += p.base as i128;
             *long_sum.entry(p.market_index).or_default() += p.base.max(0) as i128;
@@ -90,6 +115,11 @@ pub async fn check(
                 m.open_interest_long, m.open_interest_short
             ));
         }
+    }
+    if realized_total > 0 {
+        return Err(format!(
+            "invariant 4: realized pnl sums to {realized_total} > 0: value was created"
+        ));
     }
     if funding_total < 0 {
         return Err(format!(

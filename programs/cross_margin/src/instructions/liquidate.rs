@@ -194,6 +194,10 @@ pub fn handler<'info>(
                 .checked_sub(split.index_delta)
                 .ok_or(error!(ErrorCode::MathOverflow))?;
             liquidatee.collateral = 0;
+            liquidatee.total_deficit_covered = liquidatee
+                .total_deficit_covered
+                .checked_add(deficit)
+                .ok_or(error!(ErrorCode::MathOverflow))?;
             emit!(Bankruptcy {
                 margin_account: ctx.accounts.liquidatee.key(),
                 market_index,

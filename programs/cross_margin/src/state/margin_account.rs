@@ -48,7 +48,11 @@ pub struct MarginAccount {
     pub bump: u8,
     pub padding: [u8; 4],
     pub positions: [Position; MAX_POSITIONS],
-    pub reserved: [u8; 64],
+    /// Maker rebates received (quote native).
+    pub total_rebates: u64,
+    /// Deficits covered for this account in bankruptcies (insurance, socialization, bad debt).
+    pub total_deficit_covered: u64,
+    pub reserved: [u8; 48],
 }
 
 impl MarginAccount {
@@ -126,6 +130,17 @@ impl MarginAccount {
             }
         };
         Ok(&mut self.positions[idx])
+    }
+
+    /// Collateral as its flows explain it: deposits - withdrawals + realized pnl - fees + rebates -
+    /// funding + deficits covered. Equal to `collateral` at all times (tests check it).
+    pub fn collateral_from_flows(&self) -> i128 {
+        self.total_deposits as i128 - self.total_withdrawals as i128
+            + self.total_realized_pnl as i128
+            - self.total_fees_paid as i128
+            + self.total_rebates as i128
+            - self.total_funding_paid as i128
+            + self.total_deficit_covered as i128
     }
 
     pub fn add_collateral(&mut self, amount: i64) -> Result<()> {
