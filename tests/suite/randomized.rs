@@ -89,7 +89,7 @@ async fn randomized_sequences_keep_the_invariants() {
 
     let mut count = std::collections::BTreeMap::<&str, (u32, u32)>::new();
     let (mut liquidations, mut bankruptcies) = (0u32, 0u32);
-    let mut closed_realized: i128 = 0;
+    let mut closed_history = invariants::Closed::default();
     for step in 0..steps {
         let mut watch: Vec<Pubkey> = accounts.iter().map(|a| a.key).collect();
         watch.extend(users.iter().map(|u| u.usdc));
@@ -315,7 +315,7 @@ async fn randomized_sequences_keep_the_invariants() {
         } else {
             let i = rng.range(0, n - 1) as usize;
             let a = accounts[i];
-            let realized = env.margin_account(a.key).await.total_realized_pnl as i128;
+            let gone = env.margin_account(a.key).await;
             let r = env
                 .send(
                     &[ix::close_margin_account(users[a.user].pubkey(), a.key)],
@@ -324,7 +324,8 @@ async fn randomized_sequences_keep_the_invariants() {
                 .await;
             if r.is_ok() {
                 closed = Some(a.key);
-                closed_realized += realized;
+                closed_history.realized += gone.total_realized_pnl as i128;
+                closed_history.funding_paid += gone.total_funding_paid as i128;
             }
             ("close_margin_account", format!("close {i}"), r)
         };
@@ -401,13 +402,13 @@ async fn randomized_sequences_keep_the_invariants() {
         let keys: Vec<Pubkey> = accounts.iter().map(|a| a.key).collect();
         let max_dust = 16 * (step as i128 + 1);
         if let Err(msg) =
-            invariants::check_with_closed(&mut env, &keys, max_dust, closed_realized).await
+            invariants::check_with_closed(&mut env, &keys, max_dust, closed_history).await
         {
             panic!("seed {seed} step {step} ({what}): {msg}");
         }
     }
     let keys: Vec<Pubkey> = accounts.iter().map(|a| a.key).collect();
-    let s = invariants::check_with_closed(&mut env, &keys, i128::MAX, closed_realized)
+    let s = invariants::check_with_closed(&mut env, &keys, i128::MAX, closed_history)
         .await
         .unwrap();
     eprintln!("{steps} steps, {liquidations} liquidations, {bankruptcies} bankruptcies, dust {}; (accepted, refused) per kind: {count:?}", s.dust());

@@ -37,17 +37,24 @@ pub async fn check(
     accounts: &[Pubkey],
     max_dust: i128,
 ) -> Result<Solvency, String> {
-    check_with_closed(env, accounts, max_dust, 0).await
+    check_with_closed(env, accounts, max_dust, Closed::default()).await
 }
 
-/// `check`, counting the realized pnl of accounts closed so far (their history left the chain).
+/// What accounts closed so far contributed to the sums (their history left the chain).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Closed {
+    pub realized: i128,
+    pub funding_paid: i128,
+}
+
+/// `check`, counting what closed accounts contributed.
 pub async fn check_with_closed(
     env: &mut TestEnv,
     accounts: &[Pubkey],
     max_dust: i128,
-    closed_realized: i128,
+    closed: Closed,
 ) -> Result<Solvency, String> {
-    let mut realized_total = closed_realized;
+    let mut realized_total = closed.realized;
     let exchange = env.exchange().await;
     let mut markets: Vec<Market> = Vec::new();
     for i in 0..exchange.market_count {
@@ -60,7 +67,7 @@ pub async fn check_with_closed(
             .sum::<i128>();
     let mut base_sum: HashMap<u16, i128> = HashMap::new();
     let mut long_sum: HashMap<u16, i128> = HashMap::new();
-    let mut funding_total: i128 = 0;
+    let mut funding_total: i128 = closed.funding_paid;
     for key in accounts {
         let a = env.margin_account(*key).await;
         claims += a.collateral as i128;
