@@ -51,7 +51,7 @@ fn view_for(markets: &[MarketView], market_index: u16) -> Result<&MarketView> {
     markets
         .iter()
         .find(|m| m.market_index == market_index)
-        .ok_or(error!(ErrorCode::HealthAccountMissing))
+        .ok_or_else(|| error!(ErrorCode::HealthAccountMissing))
 }
 
 /// The risk inputs of every open position of `account`.
@@ -88,11 +88,14 @@ pub fn settle_position_funding(account: &mut MarginAccount, view: &MarketView) -
     };
     let owed = view.funding_owed(pos)?;
     pos.funding_snapshot = view.funding_index(pos.base);
-    account.add_collateral(owed.checked_neg().ok_or(error!(ErrorCode::MathOverflow))?)?;
+    account.add_collateral(
+        owed.checked_neg()
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?,
+    )?;
     account.total_funding_paid = account
         .total_funding_paid
         .checked_add(owed)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     Ok(owed)
 }
 
@@ -103,7 +106,7 @@ pub fn settle_funding(account: &mut MarginAccount, markets: &[MarketView]) -> Re
         let owed = settle_position_funding(account, view_for(markets, market_index)?)?;
         total = total
             .checked_add(owed)
-            .ok_or(error!(ErrorCode::MathOverflow))?;
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     }
     Ok(total)
 }

@@ -74,7 +74,7 @@ pub fn to_price_precision(value: i64, expo: i32, round_up: bool) -> Result<i64> 
     let v = value as i128;
     let out = if shift >= 0 {
         v.checked_mul(10i128.pow(shift as u32))
-            .ok_or(error!(ErrorCode::MathOverflow))?
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?
     } else {
         let d = 10i128.pow((-shift) as u32);
         if round_up {

@@ -31,7 +31,7 @@ pub fn apply_side(
     let view = markets
         .iter()
         .find(|m| m.market_index == market.market_index)
-        .ok_or(error!(ErrorCode::HealthAccountMissing))?;
+        .ok_or_else(|| error!(ErrorCode::HealthAccountMissing))?;
     settle_position_funding(account, view)?;
     let before = account_health(account, markets)?;
 
@@ -59,20 +59,20 @@ pub fn apply_side(
     account.add_collateral(
         r.realized_pnl
             .checked_sub(fee)
-            .ok_or(error!(ErrorCode::MathOverflow))?,
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?,
     )?;
     account.total_realized_pnl = account
         .total_realized_pnl
         .checked_add(r.realized_pnl)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     account.total_fees_paid = account
         .total_fees_paid
         .checked_add(fee.max(0) as u64)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     account.total_rebates = account
         .total_rebates
         .checked_add(fee.min(0).unsigned_abs())
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     let after = account_health(account, markets)?;
     Ok(Side {
         old_base,

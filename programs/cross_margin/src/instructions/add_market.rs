@@ -66,7 +66,7 @@ pub fn handler(
 
     exchange.market_count = market_index
         .checked_add(1)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     emit!(MarketAdded {
         market_index,
         symbol,

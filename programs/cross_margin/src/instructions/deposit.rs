@@ -36,7 +36,7 @@ pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
         account.total_deposits = account
             .total_deposits
             .checked_add(amount)
-            .ok_or(error!(ErrorCode::MathOverflow))?;
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     }
     token::transfer(
         CpiContext::new(

@@ -30,7 +30,7 @@ pub fn handler(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
     exchange.insurance_balance = exchange
         .insurance_balance
         .checked_add(amount)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     let insurance_balance_after = exchange.insurance_balance;
     token::transfer(
         CpiContext::new(

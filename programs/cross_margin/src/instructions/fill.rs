@@ -134,7 +134,7 @@ pub fn handler<'info>(
     market.insurance_fees_pending = market
         .insurance_fees_pending
         .checked_add(net_fee as u64)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     market.twap.record_fill(price, now)?;
 
     emit!(Filled {

@@ -101,7 +101,7 @@ pub fn handler<'info>(
     let position_base = liquidatee
         .position(market_index)
         .map(|p| p.base)
-        .ok_or(error!(ErrorCode::NoPositionToLiquidate))?;
+        .ok_or_else(|| error!(ErrorCode::NoPositionToLiquidate))?;
     let size = liquidation_size(&LiquidationInput {
         equity: before.equity,
         maintenance_requirement: before.maintenance_requirement,
@@ -159,7 +159,7 @@ pub fn handler<'info>(
     exchange.insurance_balance = exchange
         .insurance_balance
         .checked_add(insurance_fee as u64)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
 
     if lq.after.equity >= liquidation_target(lq.after.maintenance_requirement, buffer)? {
         liquidatee.being_liquidated = 0;
@@ -180,24 +180,24 @@ pub fn handler<'info>(
             exchange.socialized_loss = exchange
                 .socialized_loss
                 .checked_add(split.socialized)
-                .ok_or(error!(ErrorCode::MathOverflow))?;
+                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
             exchange.bad_debt = exchange
                 .bad_debt
                 .checked_add(split.bad_debt)
-                .ok_or(error!(ErrorCode::MathOverflow))?;
+                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
             market.cumulative_funding_long = market
                 .cumulative_funding_long
                 .checked_add(split.index_delta)
-                .ok_or(error!(ErrorCode::MathOverflow))?;
+                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
             market.cumulative_funding_short = market
                 .cumulative_funding_short
                 .checked_sub(split.index_delta)
-                .ok_or(error!(ErrorCode::MathOverflow))?;
+                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
             liquidatee.collateral = 0;
             liquidatee.total_deficit_covered = liquidatee
                 .total_deficit_covered
                 .checked_add(deficit)
-                .ok_or(error!(ErrorCode::MathOverflow))?;
+                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
             emit!(Bankruptcy {
                 margin_account: ctx.accounts.liquidatee.key(),
                 market_index,

@@ -44,11 +44,11 @@ pub fn handler(ctx: Context<UpdateFunding>, market_index: u16) -> Result<()> {
     market.cumulative_funding_long = market
         .cumulative_funding_long
         .checked_add(f.index_delta)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     market.cumulative_funding_short = market
         .cumulative_funding_short
         .checked_add(f.index_delta)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     market.mark_twap = f.mark_twap;
     market.oracle_twap = f.oracle_twap;
     market.last_funding_rate = f.premium;
@@ -61,7 +61,7 @@ pub fn handler(ctx: Context<UpdateFunding>, market_index: u16) -> Result<()> {
     exchange.insurance_balance = exchange
         .insurance_balance
         .checked_add(fees)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
 
     emit!(FundingUpdated {
         market_index,

@@ -68,7 +68,7 @@ pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
         account.total_withdrawals = account
             .total_withdrawals
             .checked_add(amount)
-            .ok_or(error!(ErrorCode::MathOverflow))?;
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
         let health = account_health(&account, &markets)?;
         require!(health.meets_initial(), ErrorCode::InitialMarginViolated);
         (

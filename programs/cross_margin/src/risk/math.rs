@@ -5,15 +5,18 @@ use anchor_lang::prelude::*;
 use crate::error::ErrorCode;
 
 pub fn mul(a: i128, b: i128) -> Result<i128> {
-    a.checked_mul(b).ok_or(error!(ErrorCode::MathOverflow))
+    a.checked_mul(b)
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))
 }
 
 pub fn add(a: i128, b: i128) -> Result<i128> {
-    a.checked_add(b).ok_or(error!(ErrorCode::MathOverflow))
+    a.checked_add(b)
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))
 }
 
 pub fn sub(a: i128, b: i128) -> Result<i128> {
-    a.checked_sub(b).ok_or(error!(ErrorCode::MathOverflow))
+    a.checked_sub(b)
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))
 }
 
 /// `a / b` rounded toward negative infinity (`b > 0`). Values that fit in 64 bits take a 64-bit

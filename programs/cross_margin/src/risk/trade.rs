@@ -44,7 +44,7 @@ pub fn apply_trade(
 ) -> Result<TradeResult> {
     let new_base = base
         .checked_add(base_delta)
-        .ok_or(error!(ErrorCode::MathOverflow))?;
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
     let (b, q, db, dq) = (
         base as i128,
         quote as i128,

@@ -121,7 +121,7 @@ impl MarginAccount {
                     .positions
                     .iter()
                     .position(|p| !p.is_open())
-                    .ok_or(error!(ErrorCode::PositionSlotsFull))?;
+                    .ok_or_else(|| error!(ErrorCode::PositionSlotsFull))?;
                 self.positions[free] = Position {
                     market_index,
                     ..Position::default()
@@ -147,7 +147,7 @@ impl MarginAccount {
         self.collateral = self
             .collateral
             .checked_add(amount)
-            .ok_or(error!(ErrorCode::MathOverflow))?;
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
         Ok(())
     }
 }
