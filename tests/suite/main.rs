@@ -7,6 +7,7 @@ mod cli;
 mod collateral;
 mod funding;
 mod health_accounts;
+mod idl;
 mod incidents;
 mod keeper;
 mod liquidation;
