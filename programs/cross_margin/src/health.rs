@@ -199,6 +199,24 @@ pub fn load_health_markets(
     load_market_list(remaining, required, MarketList::WithPrices { now, use_ })
 }
 
+/// The markets an instruction that trades in a named market needs: that market's price (read for
+/// `use_` and recorded in the market) and the health pairs of every other market in `order`, the
+/// named market's view last. Returns the named market's price and all the views.
+pub fn load_trade_markets(
+    market: &mut Market,
+    oracle_info: &AccountInfo,
+    remaining: &[AccountInfo],
+    order: &[u16],
+    now: i64,
+    use_: OracleUse,
+) -> Result<(OraclePrice, Vec<MarketView>)> {
+    let price = read_oracle(oracle_info, market, now, use_)?;
+    market.record_oracle(&price, now)?;
+    let mut views = load_health_markets(remaining, order, now, use_)?;
+    views.push(MarketView::new(market, price));
+    Ok((price, views))
+}
+
 /// The markets of two accounts in health order (the first's, then the second's new ones),
 /// leaving out `exclude` (the market an instruction names itself).
 pub fn union_market_order(first: &[u16], second: &[u16], exclude: Option<u16>) -> Vec<u16> {

@@ -3,8 +3,8 @@ use anchor_lang::prelude::*;
 use crate::constants::EXCHANGE_SEED;
 use crate::error::ErrorCode;
 use crate::events::Filled;
-use crate::health::{load_health_markets, union_market_order, MarketView};
-use crate::oracle::{read_oracle, OracleUse};
+use crate::health::{load_trade_markets, union_market_order};
+use crate::oracle::OracleUse;
 use crate::risk::math::to_i64;
 use crate::risk::{grows_risk, trade_fee};
 use crate::state::{Exchange, MarginAccount, Market, MarketStatus};
@@ -72,17 +72,20 @@ pub fn handler<'info>(
         ErrorCode::SizeNotMultipleOfLot
     );
 
-    let oracle = read_oracle(&ctx.accounts.oracle, &market, now, OracleUse::Trading)?;
-    market.record_oracle(&oracle, now)?;
+    let (oracle, markets) = load_trade_markets(
+        &mut market,
+        &ctx.accounts.oracle,
+        ctx.remaining_accounts,
+        &order,
+        now,
+        OracleUse::Trading,
+    )?;
     let deviation =
         (price as i128 - oracle.price as i128).abs() * crate::constants::RATIO_PRECISION;
     require!(
         price > 0 && deviation <= oracle.price as i128 * market.price_band as i128,
         ErrorCode::PriceOutsideBand
     );
-
-    let mut markets = load_health_markets(ctx.remaining_accounts, &order, now, OracleUse::Trading)?;
-    markets.push(MarketView::new(&market, oracle));
 
     let mut taker = ctx.accounts.taker.load_mut()?;
     let mut maker = ctx.accounts.maker.load_mut()?;

@@ -4,9 +4,9 @@ use crate::constants::EXCHANGE_SEED;
 use crate::error::ErrorCode;
 use crate::events::{Bankruptcy, Liquidated};
 use crate::health::{
-    account_health, load_health_markets, settle_position_funding, union_market_order, MarketView,
+    account_health, load_trade_markets, settle_position_funding, union_market_order,
 };
-use crate::oracle::{read_oracle, OracleUse};
+use crate::oracle::OracleUse;
 use crate::risk::math::to_i64;
 use crate::risk::{
     base_value, liquidation_size, liquidation_target, split_deficit, takeover_price, trade_fee,
@@ -76,11 +76,14 @@ pub fn handler<'info>(
     };
     let now = Clock::get()?.unix_timestamp;
     let mut market = ctx.accounts.market.load_mut()?;
-    let oracle = read_oracle(&ctx.accounts.oracle, &market, now, OracleUse::Liquidation)?;
-    market.record_oracle(&oracle, now)?;
-    let mut markets =
-        load_health_markets(ctx.remaining_accounts, &order, now, OracleUse::Liquidation)?;
-    markets.push(MarketView::new(&market, oracle));
+    let (oracle, markets) = load_trade_markets(
+        &mut market,
+        &ctx.accounts.oracle,
+        ctx.remaining_accounts,
+        &order,
+        now,
+        OracleUse::Liquidation,
+    )?;
     let view = markets[markets.len() - 1];
 
     let exchange = &mut ctx.accounts.exchange;
