@@ -5,6 +5,7 @@ mod harness;
 mod admin;
 mod cli;
 mod collateral;
+mod frontend;
 mod funding;
 mod health_accounts;
 mod idl;
