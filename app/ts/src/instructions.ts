@@ -14,7 +14,8 @@ import { exchangeAddress, marginAccountAddress, marketAddress, vaultAddress } fr
 export type MarginAccountRef = PublicKey | { owner: PublicKey; subAccountId: number };
 
 export function marginAccountKey(ref: MarginAccountRef): PublicKey {
-  return ref instanceof PublicKey ? ref : marginAccountAddress(ref.owner, ref.subAccountId);
+  // structural, not `instanceof`: an app may hold PublicKeys from another copy of web3.js
+  return "subAccountId" in ref ? marginAccountAddress(ref.owner, ref.subAccountId) : new PublicKey(ref.toBytes());
 }
 
 /**

@@ -9,7 +9,7 @@
 //! A generated file that differs from the committed one fails the test;
 //! `CM_UPDATE_VECTORS=1` rewrites it (then commit, and run the TS tests).
 
-// mod scenario;
+mod scenario;
 mod vectors;
 
 use std::path::PathBuf;

@@ -156,9 +156,9 @@ fn markets() -> Vec<(Market, OracleAccount)> {
             "ETH-PERP",
             0,
             OracleSource::PythPull,
-            3_012_345_678_91,
+            301_234_567_891,
             1_234_567,
-            3_010_000_000_00,
+            301_000_000_000,
             -8,
         ),
         (
@@ -308,7 +308,7 @@ fn margin_account(
 ) -> MarginAccount {
     let mut a = MarginAccount::zeroed();
     a.owner = wallet(owner);
-    a.delegate = if owner % 2 == 0 {
+    a.delegate = if owner.is_multiple_of(2) {
         wallet(owner + 1)
     } else {
         Pubkey::default()
@@ -320,7 +320,7 @@ fn margin_account(
     a.total_funding_paid = -4_000 - owner as i64;
     a.total_realized_pnl = -5_000_000 + owner as i64;
     a.sub_account_id = sub;
-    a.being_liquidated = (owner % 3 == 0) as u8;
+    a.being_liquidated = owner.is_multiple_of(3) as u8;
     a.bump = 240 + owner % 10;
     a.total_rebates = 6_000 + owner as u64;
     a.total_deficit_covered = 7 * owner as u64;
@@ -488,6 +488,9 @@ fn price_json(p: &OraclePrice) -> Value {
     json!({"price": s(p.price), "conf": s(p.conf), "emaPrice": s(p.ema_price), "publishTime": s(p.publish_time)})
 }
 
+/// `(name, owner, data, source, feed id)`
+type OracleCase = (&'static str, Pubkey, Vec<u8>, OracleSource, [u8; 32]);
+
 fn oracle_vectors() -> Vec<Value> {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pyth");
     let sol_feed: [u8; 32] = {
@@ -509,7 +512,7 @@ fn oracle_vectors() -> Vec<Value> {
     };
     let mut truncated = pull_ok(100, 1, 100, -6);
     truncated.truncate(100);
-    let cases: Vec<(&str, Pubkey, Vec<u8>, OracleSource, [u8; 32])> = vec![
+    let cases: Vec<OracleCase> = vec![
         (
             "real SOL/USD pull update",
             PYTH_RECEIVER_PROGRAM_ID,
@@ -764,7 +767,7 @@ fn check_price_vectors() -> Vec<Value> {
 
 // ---- risk ----
 
-fn report_json(r: &RiskReport) -> Value {
+pub fn report_json(r: &RiskReport) -> Value {
     json!({
         "collateral": s(r.collateral),
         "equity": s(r.equity),
