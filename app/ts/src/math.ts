@@ -38,3 +38,12 @@ export function toI64(v: bigint, what = "value"): bigint {
   if (v < I64_MIN || v > I64_MAX) throw new MathOverflow(what);
   return v;
 }
+
+/** `value * 10^-decimals` as a decimal string, exactly: formatFixed(3_012_345_678n, 6) = "3012.345678". */
+export function formatFixed(value: bigint, decimals = 6): string {
+  const neg = value < 0n;
+  const digits = (neg ? -value : value).toString().padStart(decimals + 1, "0");
+  const whole = digits.slice(0, digits.length - decimals);
+  const frac = digits.slice(digits.length - decimals).replace(/0+$/, "");
+  return `${neg ? "-" : ""}${whole}${frac === "" ? "" : `.${frac}`}`;
+}

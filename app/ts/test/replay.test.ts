@@ -6,10 +6,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { type AccountInfo, Keypair, PublicKey } from "@solana/web3.js";
+import { Keypair, PublicKey } from "@solana/web3.js";
 
 import {
-  type AccountReader,
   decodeMarginAccount,
   fetchExchange,
   fetchMarginAccount,
@@ -20,18 +19,10 @@ import {
 } from "../src/index.js";
 import { ConfigError, deploy, type DeployConfig, parseDeployConfig, planDeployment } from "../src/deploy.js";
 import { DEPLOY_CONFIG, wallet } from "./scenario.js";
-import { fromB64, type Json, normalize, readVectors, VECTORS_DIR } from "./util.js";
+import { fromB64, type Json, normalize, readVectors, replayCluster, VECTORS_DIR } from "./util.js";
 
 const replay = readVectors("replay.json");
-
-/** The replayed cluster's accounts, answering `getMultipleAccountsInfo` as an RPC node would. */
-function cluster(): AccountReader {
-  const accounts = new Map<string, AccountInfo<Buffer>>();
-  const add = (a: Json) =>
-    accounts.set(a.address, { owner: new PublicKey(a.owner), data: Buffer.from(fromB64(a.data)), lamports: 1, executable: false, rentEpoch: 0 });
-  [replay.exchange, ...replay.markets, ...replay.oracles, ...replay.marginAccounts].forEach(add);
-  return { getMultipleAccountsInfo: async (keys: PublicKey[]) => keys.map((k) => accounts.get(k.toBase58()) ?? null) };
-}
+const cluster = replayCluster;
 
 test("the replayed accounts decode and their risk view equals the program's", async () => {
   const reader = cluster();

@@ -4,9 +4,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
-import { PublicKey } from "@solana/web3.js";
+import { type AccountInfo, PublicKey } from "@solana/web3.js";
 
-import type { AccountLike, MarketParams, OraclePrice, OracleLookup } from "../src/index.js";
+import type { AccountReader, AccountLike, MarketParams, OraclePrice, OracleLookup } from "../src/index.js";
 
 /** app/ts/test/vectors, from the compiled test (dist/test) or the source. */
 export const VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test", "vectors");
@@ -59,4 +59,17 @@ export function normalize(v: unknown): unknown {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalize(x)]));
   }
   return v;
+}
+
+/**
+ * The accounts the program produced when the Rust suite replayed the TS scenario (replay.json),
+ * answering `getMultipleAccountsInfo` as an RPC node would.
+ */
+export function replayCluster(): AccountReader {
+  const replay = readVectors("replay.json");
+  const accounts = new Map<string, AccountInfo<Buffer>>();
+  const add = (a: Json) =>
+    accounts.set(a.address, { owner: new PublicKey(a.owner), data: Buffer.from(fromB64(a.data)), lamports: 1, executable: false, rentEpoch: 0 });
+  [replay.exchange, ...replay.markets, ...replay.oracles, ...replay.marginAccounts].forEach(add);
+  return { getMultipleAccountsInfo: async (keys: PublicKey[]) => keys.map((k) => accounts.get(k.toBase58()) ?? null) };
 }
