@@ -49,8 +49,10 @@ pub fn program_test() -> ProgramTest {
 
 // Natively, Anchor's `emit!` calls `sol_log_data`, which program-test's syscall stubs leave to the
 // default (a print to stdout). This wrapper forwards every syscall to program-test's stubs and
-// puts `sol_log_data` into the transaction log as `Program data: <base64>`, as a validator does,
-// so events can be read from the logs.
+// puts `sol_log_data` into the transaction log through `sol_log`, so events can be read from the
+// logs. The line reads `Program log: Program data: <base64>` (a validator writes `Program data:
+// <base64>`; the stubs cannot reach the log collector without the `Program log:` prefix), so readers
+// look for `Program data: ` anywhere in a line.
 struct EventLogStubs {
     inner: Box<dyn SyscallStubs>,
 }

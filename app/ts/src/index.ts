@@ -3,6 +3,7 @@
 export * from "./accounts.js";
 export * from "./client.js";
 export * from "./constants.js";
+export * from "./events.js";
 export * from "./health.js";
 export { coder, IDL, idlInstruction } from "./idl.js";
 export * as ix from "./instructions.js";

@@ -15,6 +15,7 @@ import {
   fetchRiskReport,
   ix,
   marginAccountAddress,
+  parseEvents,
   PROGRAM_ID,
 } from "../src/index.js";
 import { ConfigError, deploy, type DeployConfig, parseDeployConfig, planDeployment } from "../src/deploy.js";
@@ -104,4 +105,21 @@ test("deploy configs: the committed ones parse, a wrong field is named", () => {
   bad((c) => (c.markets[0].params.typo = 1), /unknown fields typo/);
   bad((c) => (c.markets[0].oracle = "not-a-key"), /oracle is not a base58 public key/);
   assert.equal(decodeMarginAccount(fromB64(replay.marginAccounts[0].data)).subAccountId, 0);
+});
+
+test("events parse from each replayed transaction's logs as the program emitted them", () => {
+  let checked = 0;
+  for (const step of replay.steps) {
+    const events = parseEvents(step.logs);
+    assert.deepEqual(events.map((e) => e.name), step.events.map((e: Json) => e.name), step.step);
+    events.forEach((e, i) => {
+      const expected = step.events[i].data;
+      if (expected === null) return;
+      assert.deepEqual(normalize(e.data), expected, `${step.step}: ${e.name}`);
+      checked += 1;
+    });
+  }
+  assert.ok(checked >= 8);
+  // another program's data lines are not ours
+  assert.deepEqual(parseEvents(["Program 11111111111111111111111111111111 invoke [1]", `Program data: ${"AAAA"}`, "Program 11111111111111111111111111111111 success"]), []);
 });

@@ -135,6 +135,93 @@ fn hex_bytes(h: &str) -> [u8; 32] {
     std::array::from_fn(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
 }
 
+/// Natively, the event stub can only write `sol_log_data` through `sol_log`, so its lines read
+/// `Program log: Program data: <base64>`; a validator writes `Program data: <base64>`
+/// (`stable_log::program_data`). The logs handed to the TS client are the validator's form.
+fn as_validator_logs(logs: &[String]) -> Vec<String> {
+    logs.iter()
+        .map(|l| {
+            l.strip_prefix("Program log: ")
+                .filter(|r| r.starts_with("Program data: "))
+                .unwrap_or(l)
+                .to_string()
+        })
+        .collect()
+}
+
+/// The events in `logs` as the Rust side decodes them: every `Program data:` line named by its
+/// IDL discriminator, with the fields of the trading events spelled out.
+fn events_json(logs: &[String]) -> Vec<Value> {
+    use anchor_lang::{AnchorDeserialize, Discriminator};
+    use base64::Engine;
+    use cross_margin::events::{Deposited, FundingUpdated, Withdrawn};
+    let idl: Value = serde_json::from_str(
+        &std::fs::read_to_string(vectors_dir().join("../../idl/cross_margin.json")).unwrap(),
+    )
+    .unwrap();
+    let s = |v: i64| Value::String(v.to_string());
+    let u = |v: u64| Value::String(v.to_string());
+    let mut out = Vec::new();
+    for line in logs {
+        let Some(data) = line.strip_prefix("Program data: ") else {
+            continue;
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap();
+        let (disc, mut body) = bytes.split_at(8);
+        let name = idl["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| {
+                e["discriminator"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| b.as_u64().unwrap() as u8)
+                    .eq(disc.iter().copied())
+            })
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .expect("an event of the IDL");
+        let fields = if disc == Filled::DISCRIMINATOR {
+            let e = Filled::deserialize(&mut body).unwrap();
+            json!({"marketIndex": e.market_index, "taker": e.taker.to_string(), "maker": e.maker.to_string(),
+                   "takerBaseDelta": s(e.taker_base_delta), "price": s(e.price), "oraclePrice": s(e.oracle_price),
+                   "takerFee": s(e.taker_fee), "makerFee": s(e.maker_fee), "takerRealizedPnl": s(e.taker_realized_pnl),
+                   "makerRealizedPnl": s(e.maker_realized_pnl), "takerBaseAfter": s(e.taker_base_after),
+                   "makerBaseAfter": s(e.maker_base_after), "openInterestAfter": u(e.open_interest_after)})
+        } else if disc == Liquidated::DISCRIMINATOR {
+            let e = Liquidated::deserialize(&mut body).unwrap();
+            json!({"marketIndex": e.market_index, "liquidatee": e.liquidatee.to_string(), "liquidator": e.liquidator.to_string(),
+                   "liquidateeBaseDelta": s(e.liquidatee_base_delta), "price": s(e.price), "oraclePrice": s(e.oracle_price),
+                   "liquidationFee": s(e.liquidation_fee), "insuranceFee": s(e.insurance_fee),
+                   "equityBefore": s(e.equity_before), "maintenanceBefore": s(e.maintenance_before),
+                   "equityAfter": s(e.equity_after), "maintenanceAfter": s(e.maintenance_after),
+                   "beingLiquidated": e.being_liquidated})
+        } else if disc == FundingUpdated::DISCRIMINATOR {
+            let e = FundingUpdated::deserialize(&mut body).unwrap();
+            json!({"marketIndex": e.market_index, "markTwap": s(e.mark_twap), "oracleTwap": s(e.oracle_twap),
+                   "premium": s(e.premium), "elapsed": s(e.elapsed), "indexDelta": s(e.index_delta),
+                   "cumulativeFundingLong": s(e.cumulative_funding_long), "cumulativeFundingShort": s(e.cumulative_funding_short),
+                   "feesToInsurance": u(e.fees_to_insurance)})
+        } else if disc == Deposited::DISCRIMINATOR {
+            let e = Deposited::deserialize(&mut body).unwrap();
+            json!({"marginAccount": e.margin_account.to_string(), "depositor": e.depositor.to_string(),
+                   "amount": u(e.amount), "collateralAfter": s(e.collateral_after)})
+        } else if disc == Withdrawn::DISCRIMINATOR {
+            let e = Withdrawn::deserialize(&mut body).unwrap();
+            json!({"marginAccount": e.margin_account.to_string(), "owner": e.owner.to_string(),
+                   "destination": e.destination.to_string(), "amount": u(e.amount), "fundingSettled": s(e.funding_settled),
+                   "collateralAfter": s(e.collateral_after), "freeCollateralAfter": s(e.free_collateral_after)})
+        } else {
+            Value::Null
+        };
+        out.push(json!({"name": name, "data": fields}));
+    }
+    out
+}
+
 fn scenario() -> Value {
     let text = std::fs::read_to_string(vectors_dir().join("scenario.json"))
         .expect("scenario.json (written by the TS tests)");
@@ -147,6 +234,7 @@ async fn the_typescript_scenario_replays_in_program_test() {
     let mut r = setup(&s).await;
     let mut last_logs = Vec::new();
     let mut filled = Vec::new();
+    let mut step_logs = Vec::new();
     for step in s["steps"].as_array().unwrap() {
         let name = step["name"].as_str().unwrap();
         r.env.advance(step["advanceSecs"].as_i64().unwrap()).await;
@@ -178,6 +266,8 @@ async fn the_typescript_scenario_replays_in_program_test() {
         match (&step["expect"], result) {
             (Value::String(ok), Ok(logs)) if ok == "ok" => {
                 filled.extend(events::<Filled>(&logs));
+                let logs = as_validator_logs(&logs);
+                step_logs.push(json!({"step": name, "logs": logs, "events": events_json(&logs)}));
                 last_logs = logs;
             }
             (Value::Object(e), Err(err)) => {
@@ -305,6 +395,7 @@ async fn the_typescript_scenario_replays_in_program_test() {
             "markets": markets,
             "oracles": oracles,
             "marginAccounts": accounts,
+            "steps": step_logs,
         }),
     );
 }
