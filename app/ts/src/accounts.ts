@@ -3,6 +3,7 @@
 // fields, so sequential decoding lands on the Rust offsets); integers come out as bigint.
 import type BN from "bn.js";
 import { PublicKey } from "@solana/web3.js";
+import { Buffer } from "buffer";
 
 import { coder, IDL } from "./idl.js";
 

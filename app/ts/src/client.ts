@@ -2,6 +2,7 @@
 // account from its markets and their Pyth prices. Only `getMultipleAccountsInfo` is used, so any
 // `Connection` (or a cache that answers the same call) works.
 import type { AccountInfo, Connection, PublicKey } from "@solana/web3.js";
+import type { Buffer } from "buffer";
 
 import { decodeExchange, decodeMarginAccount, decodeMarket, type Exchange, type MarginAccount, type Market } from "./accounts.js";
 import { positionMarketIndices } from "./health.js";
