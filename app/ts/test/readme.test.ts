@@ -19,7 +19,13 @@ test("README: deposit 250 USDC into a new margin account", () => {
     ix.deposit({ depositor: wallet.publicKey, marginAccount: { owner: wallet.publicKey, subAccountId: 0 }, depositorToken: usdcAta, amount: 250_000_000n }),
   );
   assert.equal(tx.instructions.length, 2);
-  assert.ok(tx.instructions[1]?.keys[2]?.pubkey.equals(marginAccountAddress(wallet.publicKey, 0)));
+  const deposit = tx.instructions[1];
+  assert.ok(deposit !== undefined);
+  assert.ok(deposit?.keys[2]?.pubkey.equals(marginAccountAddress(wallet.publicKey, 0)));
+  assert.ok(deposit?.keys[4]?.pubkey.equals(usdcAta) && deposit.keys[0]?.isSigner);
+  // the deposit's argument: 250 USDC as a little-endian u64 after the 8-byte discriminator
+  assert.equal(Buffer.from(deposit.data).readBigUInt64LE(8), 250_000_000n);
+  assert.equal(deposit.data.length, 16);
 });
 
 test("README: open a position with a market maker's co-signature", async () => {

@@ -247,13 +247,12 @@ async fn the_typescript_scenario_replays_in_program_test() {
             .iter()
             .map(instruction)
             .collect();
-        let signers: Vec<&Keypair> = step["signers"]
+        let signers: Vec<Keypair> = step["signers"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|n| &r.wallets[n.as_str().unwrap()])
+            .map(|n| r.wallets[n.as_str().unwrap()].insecure_clone())
             .collect();
-        let signers: Vec<Keypair> = signers.iter().map(|k| k.insecure_clone()).collect();
         let signer_refs: Vec<&Keypair> = signers.iter().collect();
         let mut touched: Vec<Pubkey> = ixs
             .iter()
