@@ -123,30 +123,30 @@ async fn cli_errors_are_one_line() {
     solana_sdk::signature::write_keypair_file(&solana_sdk::signature::Keypair::new(), &kp).unwrap();
     let cli = Cli::try_parse_from([
         "crossmargin",
+        "account",
         "--url",
         "http://127.0.0.1:9",
         "--keypair",
         kp.to_str().unwrap(),
-        "account",
         "show",
     ])
     .unwrap();
     let e = run(cli).await.unwrap_err().to_string();
     assert!(
-        e.starts_with("http://127.0.0.1:9: chain unavailable"),
+        e.starts_with("http://127.0.0.1:9 is unreachable or not a Solana RPC endpoint"),
         "{e}"
     );
 
     let cli = Cli::try_parse_from([
         "crossmargin",
+        "account",
         "--keypair",
         dir.join("nope.json").to_str().unwrap(),
-        "account",
         "create",
     ])
     .unwrap();
     let e = run(cli).await.unwrap_err().to_string();
-    assert!(e.starts_with("cannot read keypair"), "{e}");
+    assert!(e.contains("cannot read keypair"), "{e}");
 }
 
 #[tokio::test]

@@ -52,12 +52,9 @@ async fn deposit_and_withdraw_to_the_unit() {
         .unwrap();
     assert_eq!(env.token_balance(user.usdc).await, 1_000 * USDC);
     assert_eq!(env.vault_balance().await, 0);
-    env.send(
-        &[ix::close_margin_account(user.pubkey(), user.account)],
-        &[&user.key],
-    )
-    .await
-    .unwrap();
+    env.send(&[ix::close_margin_account(user.pubkey(), 0)], &[&user.key])
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -129,10 +126,17 @@ async fn deposit_refusals_change_nothing() {
         &watch,
     )
     .await;
-    let mut fake = ix::deposit(user.pubkey(), user.account, user.usdc, USDC);
-    fake.accounts[3].pubkey = fake_vault;
-    env.expect_error(&[fake], &[&user.key], ErrorCode::InvalidVault, &watch)
-        .await;
+    // a fake vault: the vault is the exchange's PDA, its seeds refuse any other account
+    let fake = aimed_at(
+        ix::deposit(user.pubkey(), user.account, user.usdc, USDC),
+        3,
+        fake_vault,
+    );
+    let err = env.expect_failure(&[fake], &[&user.key], &watch).await;
+    assert_eq!(
+        custom_code(&err),
+        Some(anchor_lang::error::ErrorCode::ConstraintSeeds as u32)
+    );
     // paying from someone else's token account
     env.expect_error(
         &[ix::deposit(
@@ -171,8 +175,9 @@ async fn withdraw_refusals_change_nothing() {
     env.send(
         &[ix::set_delegate(
             user.pubkey(),
-            user.account,
+            0,
             delegate.pubkey(),
+            TestEnv::generous_delegate(),
         )],
         &[&user.key],
     )
@@ -205,51 +210,36 @@ async fn withdraw_refusals_change_nothing() {
         &watch,
     )
     .await;
-    // the delegate may trade, not withdraw, not even to the owner's wallet
-    env.expect_error(
-        &[ix::withdraw(
-            delegate.pubkey(),
+    // the delegate may trade, not withdraw, not even to the owner's wallet: the account is the
+    // PDA of the signer, so the owner's account under a delegate's signature fails its seeds
+    let seeds = Some(anchor_lang::error::ErrorCode::ConstraintSeeds as u32);
+    for to in [user.usdc, delegate.usdc] {
+        let i = aimed_at(
+            ix::withdraw(delegate.pubkey(), 0, to, USDC, vec![]),
+            2,
             user.account,
-            user.usdc,
-            USDC,
-            vec![],
-        )],
-        &[&delegate.key],
-        ErrorCode::DelegateCannotWithdraw,
-        &watch,
-    )
-    .await;
-    env.expect_error(
-        &[ix::withdraw(
-            delegate.pubkey(),
-            user.account,
-            delegate.usdc,
-            USDC,
-            vec![],
-        )],
-        &[&delegate.key],
-        ErrorCode::DelegateCannotWithdraw,
-        &watch,
-    )
-    .await;
+        );
+        let err = env.expect_failure(&[i], &[&delegate.key], &watch).await;
+        assert_eq!(custom_code(&err), seeds);
+    }
     let stranger = env.user(0).await;
-    env.expect_error(
-        &[ix::withdraw(
-            stranger.pubkey(),
-            user.account,
-            stranger.usdc,
-            USDC,
-            vec![],
-        )],
-        &[&stranger.key],
-        ErrorCode::NotOwner,
-        &[user.account, pda::vault(), stranger.usdc],
-    )
-    .await;
+    let i = aimed_at(
+        ix::withdraw(stranger.pubkey(), 0, stranger.usdc, USDC, vec![]),
+        2,
+        user.account,
+    );
+    let err = env
+        .expect_failure(
+            &[i],
+            &[&stranger.key],
+            &[user.account, pda::vault(), stranger.usdc],
+        )
+        .await;
+    assert_eq!(custom_code(&err), seeds);
     env.expect_error(
         &[ix::withdraw(
             user.pubkey(),
-            user.account,
+            0,
             wrong_mint_account,
             USDC,
             vec![],
@@ -262,10 +252,20 @@ async fn withdraw_refusals_change_nothing() {
     // a fake vault (a token account of the right mint, with money in it)
     let mut fake = env.withdraw_ix(&user, USDC, vec![]);
     fake.accounts[3].pubkey = fake_vault;
-    env.expect_error(&[fake], &[&user.key], ErrorCode::InvalidVault, &watch)
-        .await;
+    let err = env.expect_failure(&[fake], &[&user.key], &watch).await;
+    assert_eq!(custom_code(&err), seeds, "the vault is the exchange's PDA");
+    // the vault itself as the destination (before: a no-op transfer that stranded the
+    // amount in the vault under no claim)
+    let to_vault = ix::withdraw(user.pubkey(), 0, pda::vault(), USDC, vec![]);
+    env.expect_error(
+        &[to_vault],
+        &[&user.key],
+        ErrorCode::WithdrawToVault,
+        &watch,
+    )
+    .await;
     // the owner's signature is required: the owner key as a non-signer
-    let mut unsigned = ix::withdraw(user.pubkey(), user.account, user.usdc, USDC, vec![]);
+    let mut unsigned = ix::withdraw(user.pubkey(), 0, user.usdc, USDC, vec![]);
     unsigned.accounts[0].is_signer = false;
     let err = env.expect_failure(&[unsigned], &[], &watch).await;
     assert_eq!(
@@ -491,7 +491,7 @@ async fn sub_accounts_are_isolated() {
     // sub-account 1 cannot withdraw anything
     let health = env.health(&[isolated]).await;
     env.expect_error(
-        &[ix::withdraw(user.pubkey(), isolated, user.usdc, 1, health)],
+        &[ix::withdraw(user.pubkey(), 1, user.usdc, 1, health)],
         &[&user.key],
         ErrorCode::InitialMarginViolated,
         &[isolated, user.usdc, pda::vault()],

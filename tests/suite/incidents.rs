@@ -43,8 +43,9 @@ async fn mango_markets_oct_2022_self_matched_pump_and_withdraw() {
         .await
         .unwrap();
     // B is bankrupt: E = 5,003.15 + 31,500 - 60,000. The whole short goes at 6,060; the
-    // 24,096.85 deficit takes the 1,000 of insurance, and the attacker's own long pays half of
-    // the rest through the socialization index.
+    // 24,096.85 deficit takes the 1,000 of insurance, and the rest is socialized over the open
+    // interest as it stood before the takeover, less B's own short: the attacker's long alone
+    // (the liquidator's new position pays nothing), so A pays all of it.
     let logs = env.liquidate(&liq, b.account, 0).await.unwrap();
     let k: Bankruptcy = one_event(&logs);
     assert_eq!(
@@ -52,7 +53,7 @@ async fn mango_markets_oct_2022_self_matched_pump_and_withdraw() {
         (24_096_850_000, 1_000 * USDC, 23_096_850_000)
     );
     let paid = one_event::<FundingSettled>(&env.settle_funding(a.account).await.unwrap()).amount;
-    assert_eq!(paid, 11_548_425_000);
+    assert_eq!(paid, 23_096_850_000);
     // the pair put in 10,000 and took out 4,984.25
     assert_eq!(
         env.token_balance(a.usdc).await + env.token_balance(b.usdc).await,

@@ -154,7 +154,7 @@ async fn sdk_risk_view_matches_the_program() {
             },
         ));
     }
-    let report = account_report(&account, &markets).unwrap();
+    let report = account_report(&account, &markets, None).unwrap();
     assert_eq!(report.free_collateral, program.free_collateral_after);
     assert_eq!(report.collateral, program.collateral_after);
     let h = env.account_health(user.account).await;

@@ -4,8 +4,8 @@
 use anchor_lang::prelude::AccountMeta;
 use cross_margin::error::ErrorCode;
 use cross_margin::events::{Bankruptcy, Liquidated};
-use cross_margin::health::position_risks;
-use cross_margin::risk::{compute_health, liquidation_price};
+use cross_margin::health_accounts::position_risks;
+use cross_margin::risk::{compute_health, liquidation_price, MarginMode};
 use cross_margin::state::MarketParams;
 use crossmargin_sdk::{instructions as ix, pda};
 use solana_sdk::signature::{Keypair, Signer};
@@ -84,7 +84,7 @@ async fn single_long_at_its_liquidation_price() {
     let account = b.env.margin_account(a.account).await;
     let views = b.env.market_views().await;
     let risks = position_risks(&account, &views).unwrap();
-    let lp = liquidation_price(account.collateral, &risks, 0)
+    let lp = liquidation_price(account.collateral, &risks, 0, MarginMode::Standard)
         .unwrap()
         .unwrap();
     assert_eq!(lp, 2_631_578_948);
@@ -119,6 +119,7 @@ async fn single_long_at_its_liquidation_price() {
     b.env.set_price(0, p).await;
     let h = b.env.account_health(a.account).await;
     assert!(h.liquidatable());
+    let fees_before = b.env.market(0).await.insurance_fees_pending;
     assert_eq!(
         (h.equity, h.maintenance_requirement),
         (263_157_894, 263_157_895)
@@ -159,7 +160,12 @@ async fn single_long_at_its_liquidation_price() {
     // the liquidator holds 0.445 ETH at the improved price
     let lr = b.env.margin_account(b.liq.account).await;
     assert_eq!(lr.positions[0].base, 445_000_000);
-    assert_eq!(b.env.exchange().await.insurance_balance, 5_855_264);
+    // the insurance fee accrues to the market (a liquidation does not write the exchange)
+    assert_eq!(
+        b.env.market(0).await.insurance_fees_pending - fees_before,
+        5_855_264
+    );
+    assert_eq!(b.env.exchange().await.insurance_balance, 0);
     let h = b.env.account_health(b.liq.account).await;
     assert!(h.meets_initial());
 }
@@ -184,7 +190,7 @@ async fn cross_margin_account_is_liquidated_on_aggregate() {
 
     let account = b.env.margin_account(user.account).await;
     let risks = position_risks(&account, &b.env.market_views().await).unwrap();
-    let all = compute_health(account.collateral, &risks).unwrap();
+    let all = compute_health(account.collateral, &risks, MarginMode::Standard).unwrap();
     // E = 870 - 300 - 300 = 270 < MM = 135 + 142.5 = 277.5
     assert_eq!(
         (all.equity, all.maintenance_requirement),
@@ -192,7 +198,7 @@ async fn cross_margin_account_is_liquidated_on_aggregate() {
     );
     assert!(all.liquidatable());
     for alone in [&risks[..1], &risks[1..]] {
-        let h = compute_health(account.collateral, alone).unwrap();
+        let h = compute_health(account.collateral, alone, MarginMode::Standard).unwrap();
         assert_eq!(h.equity, 570 * U as i128);
         assert!(!h.liquidatable() && h.maintenance_health() > 400 * U as i128);
     }
@@ -249,8 +255,10 @@ async fn bankruptcy_covered_by_insurance() {
     invariants::check(&mut b.env, &accounts, 10).await.unwrap();
 }
 
-/// Insurance holds 20 of the 66.50 deficit; 46.50 goes over the 6 ETH of open interest left
-/// (longs: x 2 + liquidator 1; short: the market maker 3): 7.75 per ETH, each holder to the unit.
+/// Insurance holds 20 of the 66.50 deficit; 46.50 goes over the open interest as it stood before
+/// the takeover, less the bankrupt long: x's 2 ETH long and the market maker's 3 ETH short, 5 ETH
+/// in all: 9.30 per ETH, each holder to the unit. The liquidator's new position, taken over at
+/// the bankrupt price, pays nothing of it.
 #[tokio::test]
 async fn bankruptcy_partly_socialized() {
     let mut b = book().await;
@@ -264,11 +272,12 @@ async fn bankruptcy_partly_socialized() {
         (k.deficit, k.insurance_paid, k.socialized, k.bad_debt),
         (66_500_000, 20 * USDC, 46_500_000, 0)
     );
-    assert_eq!(k.index_delta, 7_750_000_000); // 46.5 USDC / 6 ETH, index units
+    assert_eq!((k.open_interest, k.liquidator_share), (5 * ONE as u64, 0));
+    assert_eq!(k.index_delta, 9_300_000_000); // 46.5 USDC / 5 ETH, index units
     let m = b.env.market(0).await;
     assert_eq!(
         (m.cumulative_funding_long, m.cumulative_funding_short),
-        (7_750_000_000, -7_750_000_000)
+        (9_300_000_000, -9_300_000_000)
     );
     assert_eq!(
         (m.open_interest_long, m.open_interest_short),
@@ -278,7 +287,7 @@ async fn bankruptcy_partly_socialized() {
     assert_eq!((ex.insurance_balance, ex.socialized_loss), (0, 46_500_000));
 
     let mut paid = 0;
-    for (user, expected) in [(&x, 15_500_000), (&b.liq, 7_750_000), (&b.mm, 23_250_000)] {
+    for (user, expected) in [(&x, 18_600_000), (&b.liq, 0), (&b.mm, 27_900_000)] {
         let e: cross_margin::events::FundingSettled =
             one_event(&b.env.settle_funding(user.account).await.unwrap());
         assert_eq!(e.amount, expected);
@@ -289,10 +298,13 @@ async fn bankruptcy_partly_socialized() {
     invariants::check(&mut b.env, &accounts, 10).await.unwrap();
 }
 
-/// The liquidator was the only counterparty: taking over closes its short, no open interest is
-/// left, and the 66.50 deficit is recorded as bad debt.
+/// Issue 11, finding 3: the holder of the other side of a bankrupt position is the liquidator.
+/// Its takeover nets the open interest to zero; before, the 66.50 deficit then became bad debt
+/// and the holder kept its 26.50 liquidation fee. Now the loss is spread over the open interest
+/// as it stood before the takeover, less the bankrupt long: the liquidator's own 1 ETH short, which
+/// pays all 66.50 directly. Nothing is recorded as bad debt.
 #[tokio::test]
-async fn bankruptcy_with_no_open_interest_is_bad_debt() {
+async fn the_counterparty_cannot_dodge_a_socialized_loss_by_liquidating() {
     let mut b = book().await;
     let d = b.env.funded_user(311_500_000).await;
     b.env
@@ -300,7 +312,10 @@ async fn bankruptcy_with_no_open_interest_is_bad_debt() {
         .await
         .unwrap();
     b.env.set_price(0, 2_650 * DOLLAR).await;
+    let before = b.env.margin_account(b.liq.account).await.collateral;
     let logs = b.env.liquidate(&b.liq, d.account, 0).await.unwrap();
+    let e: Liquidated = one_event(&logs);
+    assert_eq!(e.liquidation_fee, 26_500_000);
     let k: Bankruptcy = one_event(&logs);
     assert_eq!(
         (
@@ -308,17 +323,20 @@ async fn bankruptcy_with_no_open_interest_is_bad_debt() {
             k.insurance_paid,
             k.socialized,
             k.bad_debt,
-            k.index_delta
+            k.open_interest,
+            k.liquidator_share
         ),
-        (66_500_000, 0, 0, 66_500_000, 0)
+        (66_500_000, 0, 66_500_000, 0, ONE as u64, 66_500_000)
     );
     let m = b.env.market(0).await;
     assert_eq!((m.open_interest_long, m.open_interest_short), (0, 0));
-    assert_eq!(b.env.exchange().await.bad_debt, 66_500_000);
-    // the liquidator's short from 3,000 was closed at 2,623.50 (+376.50), less its 0.3 rebate
-    // already booked: its collateral rose by exactly 376.50
+    let ex = b.env.exchange().await;
+    assert_eq!((ex.bad_debt, ex.socialized_loss), (0, 66_500_000));
+    // the liquidator's short from 3,000 was closed at 2,623.50 (+376.50); it paid the 66.50
+    // deficit its counterparty left: +310.00 in all, the 26.50 fee included
     let lr = b.env.margin_account(b.liq.account).await;
-    assert_eq!(lr.collateral, 100_000 * U + 300_000 + 376_500_000);
+    assert_eq!(lr.collateral - before, 376_500_000 - 66_500_000);
+    assert_eq!(lr.total_funding_paid, 66_500_000);
     let accounts = [d.account, b.mm.account, b.liq.account];
     invariants::check(&mut b.env, &accounts, 10).await.unwrap();
 }
@@ -353,6 +371,7 @@ async fn several_positions_in_one_transaction() {
         markets[1].oracle,
         u64::MAX,
         i64::MAX,
+        true, // the last position: this step may resolve the bankruptcy
         vec![
             AccountMeta::new_readonly(pda::market(0), false),
             AccountMeta::new_readonly(markets[0].oracle, false),
@@ -605,6 +624,7 @@ async fn attack_self_liquidation_through_second_account_is_unprofitable() {
         key: v.key.insecure_clone(),
         usdc: v.usdc,
         account: pda::margin_account(&v.pubkey(), 1),
+        sub: 1,
     };
     b.env.mint_to(b.env.mint, v.usdc, 10_000 * USDC).await;
     b.env
@@ -640,15 +660,16 @@ async fn attack_self_liquidation_through_second_account_is_unprofitable() {
 #[tokio::test]
 async fn attack_thin_market_spike_is_bounded_by_the_cap() {
     let mut b = book().await;
-    let admin = b.env.admin.insecure_clone();
     let thin = MarketParams {
         open_interest_cap: ONE as u64,
         ..eth_params()
     };
     b.env
-        .send(&[ix::update_market(admin.pubkey(), 0, thin)], &[&admin])
-        .await
-        .unwrap();
+        .admin_change(cross_margin::state::AdminAction::UpdateMarket {
+            market_index: 0,
+            params: thin,
+        })
+        .await;
     let s = b.env.funded_user(311_500_000).await;
     let i = b.env.fill_ix(&s, &b.mm, 0, -2 * ONE, 3_000 * DOLLAR).await;
     b.env

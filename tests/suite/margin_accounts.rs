@@ -31,7 +31,7 @@ async fn create_sub_accounts() {
             (e.margin_account, e.owner, e.sub_account_id),
             (key, owner.pubkey(), sub)
         );
-        assert_eq!(env.account(key).await.unwrap().data.len(), 704);
+        assert_eq!(env.account(key).await.unwrap().data.len(), 760);
     }
     // The same sub-account id cannot be created twice.
     let key = pda::margin_account(&owner.pubkey(), 1);
@@ -50,7 +50,12 @@ async fn delegate_is_set_by_owner_only() {
     let delegate = Pubkey::new_unique();
     let logs = env
         .send(
-            &[ix::set_delegate(user.pubkey(), user.account, delegate)],
+            &[ix::set_delegate(
+                user.pubkey(),
+                0,
+                delegate,
+                TestEnv::generous_delegate(),
+            )],
             &[&user.key],
         )
         .await
@@ -63,23 +68,30 @@ async fn delegate_is_set_by_owner_only() {
     );
 
     let mallory = env.user(0).await;
-    env.expect_error(
-        &[ix::set_delegate(
+    let i = aimed_at(
+        ix::set_delegate(
             mallory.pubkey(),
-            user.account,
+            0,
             mallory.pubkey(),
-        )],
-        &[&mallory.key],
-        ErrorCode::NotOwner,
-        &[user.account],
-    )
-    .await;
+            TestEnv::generous_delegate(),
+        ),
+        1,
+        user.account,
+    );
+    let err = env
+        .expect_failure(&[i], &[&mallory.key], &[user.account])
+        .await;
+    assert_eq!(
+        custom_code(&err),
+        Some(anchor_lang::error::ErrorCode::ConstraintSeeds as u32)
+    );
     // clearing it
     env.send(
         &[ix::set_delegate(
             user.pubkey(),
-            user.account,
+            0,
             Pubkey::default(),
+            TestEnv::generous_delegate(),
         )],
         &[&user.key],
     )
@@ -98,10 +110,7 @@ async fn close_returns_rent_when_empty() {
     let rent = env.account(user.account).await.unwrap().lamports;
     let before = env.account(user.pubkey()).await.unwrap().lamports;
     let logs = env
-        .send(
-            &[ix::close_margin_account(user.pubkey(), user.account)],
-            &[&user.key],
-        )
+        .send(&[ix::close_margin_account(user.pubkey(), 0)], &[&user.key])
         .await
         .unwrap();
     assert!(env.account(user.account).await.is_none());
@@ -120,7 +129,7 @@ async fn close_refuses_non_empty_and_strangers() {
     let watch = [user.account, user.pubkey()];
     // collateral left
     env.expect_error(
-        &[ix::close_margin_account(user.pubkey(), user.account)],
+        &[ix::close_margin_account(user.pubkey(), 0)],
         &[&user.key],
         ErrorCode::AccountNotEmpty,
         &watch,
@@ -128,19 +137,24 @@ async fn close_refuses_non_empty_and_strangers() {
     .await;
     // a stranger
     let mallory = env.user(0).await;
-    env.expect_error(
-        &[ix::close_margin_account(mallory.pubkey(), user.account)],
-        &[&mallory.key],
-        ErrorCode::NotOwner,
-        &[user.account, mallory.pubkey()],
-    )
-    .await;
+    let i = aimed_at(
+        ix::close_margin_account(mallory.pubkey(), 0),
+        1,
+        user.account,
+    );
+    let err = env
+        .expect_failure(&[i], &[&mallory.key], &[user.account, mallory.pubkey()])
+        .await;
+    assert_eq!(
+        custom_code(&err),
+        Some(anchor_lang::error::ErrorCode::ConstraintSeeds as u32)
+    );
     // no collateral, but a position
     let flat = env.user(0).await;
     env.set_positions(flat.account, &[(0, ONE / 100, -30 * USDC as i64)])
         .await;
     env.expect_error(
-        &[ix::close_margin_account(flat.pubkey(), flat.account)],
+        &[ix::close_margin_account(flat.pubkey(), 0)],
         &[&flat.key],
         ErrorCode::AccountNotEmpty,
         &[flat.account, flat.pubkey()],

@@ -5,10 +5,9 @@ use anchor_lang::prelude::{AccountMeta, Pubkey};
 use cross_margin::error::ErrorCode;
 use cross_margin::oracle::{PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID};
 use cross_margin::state::OracleSource;
-use crossmargin_sdk::{instructions as ix, pda};
+use crossmargin_sdk::pda;
 use pyth_sdk_solana::state::PriceStatus;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
-use solana_sdk::signature::Signer;
 
 use crate::harness::pyth::{legacy_data, pull_data};
 use crate::harness::*;
@@ -131,6 +130,7 @@ async fn pull_oracle_refusals() {
 
     // a verified update for the right feed but only partially verified
     let data = pull_data(
+        eth.oracle,
         eth.feed_id,
         f.quote(3_000 * DOLLAR),
         VerificationLevel::Partial { num_signatures: 12 },
@@ -141,14 +141,33 @@ async fn pull_oracle_refusals() {
     f.refused(ErrorCode::OracleUnverified).await;
 
     // a fully verified update for another feed at the market's oracle address
-    let data = pull_data([2; 32], f.quote(3_000 * DOLLAR), VerificationLevel::Full);
+    let data = pull_data(
+        eth.oracle,
+        [2; 32],
+        f.quote(3_000 * DOLLAR),
+        VerificationLevel::Full,
+    );
     f.env
         .set_raw(eth.oracle, PYTH_RECEIVER_PROGRAM_ID, data)
         .await;
     f.refused(ErrorCode::OracleWrongFeedId).await;
 
+    // the right feed at the sponsored address, but written by someone else (not the
+    // push oracle's own account)
+    let data = crate::harness::pyth::pull_data_by(
+        Pubkey::new_unique(),
+        eth.feed_id,
+        f.quote(3_000 * DOLLAR),
+        VerificationLevel::Full,
+    );
+    f.env
+        .set_raw(eth.oracle, PYTH_RECEIVER_PROGRAM_ID, data)
+        .await;
+    f.refused(ErrorCode::OracleNotSponsoredFeed).await;
+
     // the right bytes, owned by someone else
     let data = pull_data(
+        eth.oracle,
         eth.feed_id,
         f.quote(3_000 * DOLLAR),
         VerificationLevel::Full,
@@ -232,6 +251,7 @@ async fn legacy_oracle_refusals() {
     f.refused(ErrorCode::OracleWrongOwner).await;
     // a pull update where a legacy account is expected
     let data = pull_data(
+        btc.oracle,
         btc.feed_id,
         f.quote(60_000 * DOLLAR),
         VerificationLevel::Full,
@@ -257,7 +277,39 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The real SOL/USD `PriceUpdateV2` dump, at its real address, read by the program.
+/// Lists `(symbol, oracle, source, feed)` markets whose oracle accounts are already written
+/// (real dumps), through the timelock, so that the clock reads `at` when they execute.
+async fn list_real(env: &mut TestEnv, at: i64, markets: &[(&str, Pubkey, OracleSource, [u8; 32])]) {
+    env.set_time(at - DELAY).await;
+    let mut ids = Vec::new();
+    for (name, oracle, source, feed_id) in markets {
+        ids.push(
+            env.queue(cross_margin::state::AdminAction::AddMarket {
+                symbol: symbol(name),
+                oracle: *oracle,
+                oracle_source: *source,
+                pyth_feed_id: *feed_id,
+                tokens_per_contract: 1,
+                params: eth_params(),
+            })
+            .await
+            .unwrap(),
+        );
+        env.markets.push(TestMarket {
+            oracle: *oracle,
+            source: *source,
+            feed_id: *feed_id,
+        });
+    }
+    env.set_time(at).await;
+    for id in ids {
+        let i = env.execute_ix(id).await;
+        env.send(&[i], &[]).await.unwrap();
+    }
+}
+
+/// The real SOL/USD `PriceUpdateV2` dump, at its real address (the sponsored feed account of
+/// the SOL/USD feed id), read by the program.
 #[tokio::test]
 async fn real_pull_account_end_to_end() {
     let mut env = TestEnv::new().await;
@@ -269,49 +321,41 @@ async fn real_pull_account_end_to_end() {
         0x39, 0x2a, 0x0d, 0x2f, 0x8e, 0xd0, 0xc6, 0xc7, 0xbc, 0x0f, 0x4c, 0xfa, 0xc8, 0xc2, 0x80,
         0xb5, 0x6d,
     ];
-    env.set_time(1_720_533_480 + 5).await;
+    assert_eq!(pda::sponsored_feed(&feed_id), key);
     env.set_raw(
         key,
         PYTH_RECEIVER_PROGRAM_ID,
         fixture_bytes("7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE"),
     )
     .await;
-    env.markets.push(TestMarket {
-        oracle: key,
-        source: OracleSource::PythPull,
-        feed_id,
-    });
-    let admin = env.admin.insecure_clone();
-    // feed id of another asset: refused at listing
+    // declared with another asset's feed id, the account is not that feed's sponsored account
+    env.set_time(1_720_533_480 + 5 - DELAY).await;
+    let wrong = env
+        .queue(cross_margin::state::AdminAction::AddMarket {
+            symbol: symbol("SOL-PERP"),
+            oracle: key,
+            oracle_source: OracleSource::PythPull,
+            pyth_feed_id: [1; 32],
+            tokens_per_contract: 1,
+            params: eth_params(),
+        })
+        .await
+        .unwrap();
+    env.set_time(1_720_533_480 + 5).await;
+    let i = env.execute_ix(wrong).await;
     env.expect_error(
-        &[ix::add_market(
-            admin.pubkey(),
-            0,
-            key,
-            symbol("SOL-PERP"),
-            0,
-            [1; 32],
-            eth_params(),
-        )],
-        &[&admin],
-        ErrorCode::OracleWrongFeedId,
+        &[i],
+        &[],
+        ErrorCode::OracleNotSponsoredFeed,
         &[pda::market(0)],
     )
     .await;
-    env.send(
-        &[ix::add_market(
-            admin.pubkey(),
-            0,
-            key,
-            symbol("SOL-PERP"),
-            0,
-            feed_id,
-            eth_params(),
-        )],
-        &[&admin],
+    list_real(
+        &mut env,
+        1_720_533_480 + 5,
+        &[("SOL-PERP", key, OracleSource::PythPull, feed_id)],
     )
-    .await
-    .unwrap();
+    .await;
     let m = env.market(0).await;
     assert_eq!(m.last_oracle_price(), 140_615_937);
     assert_eq!(m.last_oracle_publish_time, 1_720_533_480);
@@ -367,7 +411,6 @@ async fn real_legacy_accounts_end_to_end() {
     let old: Pubkey = "J83w4HKfqxwcq3BEMMkPFSppX3gqekLyLJBexebFVkix"
         .parse()
         .unwrap();
-    env.set_time(1_701_981_042 + 30).await;
     env.set_raw(
         usdc,
         PYTH_LEGACY_PROGRAM_ID,
@@ -380,45 +423,15 @@ async fn real_legacy_accounts_end_to_end() {
         fixture_bytes("J83w4HKfqxwcq3BEMMkPFSppX3gqekLyLJBexebFVkix"),
     )
     .await;
-    let admin = env.admin.insecure_clone();
-    env.send(
-        &[ix::add_market(
-            admin.pubkey(),
-            0,
-            usdc,
-            symbol("USDC-PERP"),
-            1,
-            [0; 32],
-            eth_params(),
-        )],
-        &[&admin],
+    list_real(
+        &mut env,
+        1_701_981_042 + 30,
+        &[
+            ("USDC-PERP", usdc, OracleSource::PythLegacy, [0; 32]),
+            ("OLD-PERP", old, OracleSource::PythLegacy, [0; 32]),
+        ],
     )
-    .await
-    .unwrap();
-    env.send(
-        &[ix::add_market(
-            admin.pubkey(),
-            1,
-            old,
-            symbol("OLD-PERP"),
-            1,
-            [0; 32],
-            eth_params(),
-        )],
-        &[&admin],
-    )
-    .await
-    .unwrap();
-    env.markets.push(TestMarket {
-        oracle: usdc,
-        source: OracleSource::PythLegacy,
-        feed_id: [0; 32],
-    });
-    env.markets.push(TestMarket {
-        oracle: old,
-        source: OracleSource::PythLegacy,
-        feed_id: [0; 32],
-    });
+    .await;
     assert_eq!(env.market(0).await.last_oracle_price(), 1_000_007);
     assert_eq!(env.market(1).await.last_oracle_price(), 32_112_500);
 

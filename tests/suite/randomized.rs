@@ -224,7 +224,12 @@ async fn randomized_sequences_keep_the_invariants() {
             let amount = rng.range(1, c) as u64;
             let health = env.health(&[a.key]).await;
             grown.push((a.key, u16::MAX, 0));
-            let i = ix::withdraw(u.pubkey(), a.key, u.usdc, amount, health);
+            let sub_id = if a.key == pda::margin_account(&u.pubkey(), 0) {
+                0
+            } else {
+                1
+            };
+            let i = ix::withdraw(u.pubkey(), sub_id, u.usdc, amount, health);
             (
                 "withdraw",
                 format!("withdraw {amount}"),
@@ -255,6 +260,7 @@ async fn randomized_sequences_keep_the_invariants() {
                 key: users[la.user].key.insecure_clone(),
                 usdc: users[la.user].usdc,
                 account: la.key,
+                sub: 0,
             };
             let i = env
                 .liquidate_ix(&lu, ta.key, market, u64::MAX, any_limit(base))
@@ -275,7 +281,15 @@ async fn randomized_sequences_keep_the_invariants() {
                 initial_margin_ratio: 2 * mm,
                 ..p
             };
-            let i = ix::update_market(admin.pubkey(), market as u16, params);
+            let id = env.exchange().await.next_action_id;
+            let i = ix::queue_admin_action(
+                admin.pubkey(),
+                id,
+                cross_margin::state::AdminAction::UpdateMarket {
+                    market_index: market as u16,
+                    params,
+                },
+            );
             (
                 "update_market",
                 format!("update_market {market} mm {mm}"),
@@ -288,7 +302,7 @@ async fn randomized_sequences_keep_the_invariants() {
                 1 | 2 => MarketStatus::ReduceOnly,
                 _ => MarketStatus::Active,
             };
-            let i = ix::set_market_status(admin.pubkey(), market, status as u8);
+            let i = ix::set_market_status(admin.pubkey(), market, status, 3_600);
             (
                 "set_market_status",
                 format!("status {market} {status:?}"),
@@ -318,7 +332,14 @@ async fn randomized_sequences_keep_the_invariants() {
             let gone = env.margin_account(a.key).await;
             let r = env
                 .send(
-                    &[ix::close_margin_account(users[a.user].pubkey(), a.key)],
+                    &[ix::close_margin_account(
+                        users[a.user].pubkey(),
+                        if a.key == pda::margin_account(&users[a.user].pubkey(), 0) {
+                            0
+                        } else {
+                            1
+                        },
+                    )],
                     &[&users[a.user].key],
                 )
                 .await;

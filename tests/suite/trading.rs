@@ -153,7 +153,12 @@ async fn a_delegate_may_trade() {
     let m = env.funded_user(10_000 * USDC).await;
     let bot = Keypair::new();
     env.send(
-        &[ix::set_delegate(t.pubkey(), t.account, bot.pubkey())],
+        &[ix::set_delegate(
+            t.pubkey(),
+            0,
+            bot.pubkey(),
+            TestEnv::generous_delegate(),
+        )],
         &[&t.key],
     )
     .await
@@ -173,7 +178,12 @@ async fn fill_refusals_change_nothing() {
     let stranger = Keypair::new();
     let m_delegate = Keypair::new();
     env.send(
-        &[ix::set_delegate(m.pubkey(), m.account, m_delegate.pubkey())],
+        &[ix::set_delegate(
+            m.pubkey(),
+            0,
+            m_delegate.pubkey(),
+            TestEnv::generous_delegate(),
+        )],
         &[&m.key],
     )
     .await
@@ -267,13 +277,12 @@ async fn fill_refusals_change_nothing() {
     // wrong market for the index, wrong oracle
     let mut i = env.fill_ix(&t, &m, 0, ONE, p).await;
     i.accounts[3].pubkey = pda::market(1);
-    env.expect_error(
-        &[i],
-        &[&t.key, &m.key],
-        ErrorCode::MarketIndexMismatch,
-        &watch,
-    )
-    .await;
+    let err = env.expect_failure(&[i], &[&t.key, &m.key], &watch).await;
+    // the market's PDA seeds name its index
+    assert_eq!(
+        custom_code(&err),
+        Some(anchor_lang::error::ErrorCode::ConstraintSeeds as u32)
+    );
     let mut i = env.fill_ix(&t, &m, 0, ONE, p).await;
     i.accounts[4].pubkey = env.markets[1].oracle;
     env.expect_error(&[i], &[&t.key, &m.key], ErrorCode::OracleWrongKey, &watch)
@@ -319,9 +328,11 @@ async fn fill_refusals_change_nothing() {
         open_interest_cap: ONE as u64,
         ..eth_params()
     };
-    env.send(&[ix::update_market(admin.pubkey(), 0, capped)], &[&admin])
-        .await
-        .unwrap();
+    env.admin_change(cross_margin::state::AdminAction::UpdateMarket {
+        market_index: 0,
+        params: capped,
+    })
+    .await;
     let i = env.fill_ix(&t, &m, 0, 9 * ONE / 10, p).await;
     env.expect_error(
         &[i],
@@ -340,7 +351,8 @@ async fn fill_refusals_change_nothing() {
         &[ix::set_market_status(
             admin.pubkey(),
             0,
-            MarketStatus::ReduceOnly as u8,
+            MarketStatus::ReduceOnly,
+            86_400,
         )],
         &[&admin],
     )
@@ -354,7 +366,8 @@ async fn fill_refusals_change_nothing() {
         &[ix::set_market_status(
             admin.pubkey(),
             0,
-            MarketStatus::Paused as u8,
+            MarketStatus::Paused,
+            86_400,
         )],
         &[&admin],
     )

@@ -5,11 +5,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use crossmargin_cli::app::{run, Cli};
 
+/// This project's log lines only, unless RUST_LOG says otherwise (the Solana and RPC crates log
+/// thousands of lines at info).
+const DEFAULT_LOG: &str = "warn,crossmargin_keeper=info,crossmargin_cli=info";
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,solana=warn".into()),
+                .unwrap_or_else(|_| DEFAULT_LOG.into()),
         )
         .with_writer(std::io::stderr)
         .init();

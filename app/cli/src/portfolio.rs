@@ -2,11 +2,13 @@
 //! risk view (which is the program's own math).
 //!
 //! Input: amounts in USDC, sizes in whole base units (negative: short), ratios as fractions.
-//! Margin ratios may be left out for the listed defaults (ETH-PERP, BTC-PERP, SOL-PERP).
+//! Margin ratios (and portfolio-margin parameters) may be left out for the listed defaults
+//! (ETH-PERP, BTC-PERP, SOL-PERP).
 
+use cross_margin::constants::{MAX_FUNDING_PREMIUM, MAX_MARGIN_GROUP, MAX_SYSTEMATIC_SHARE};
 use cross_margin::oracle::OraclePrice;
-use cross_margin::risk::{trade_quote, PositionRisk, RiskParams};
-use crossmargin_sdk::risk::{report, PositionInput, RiskReport};
+use cross_margin::risk::{trade_quote, MarginMode, PositionRisk, RiskParams};
+use crossmargin_sdk::risk::{report, stress, PositionInput, RiskReport, StressRow};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
@@ -17,6 +19,9 @@ use crate::{base_units, usd_price, usdc};
 #[serde(deny_unknown_fields)]
 pub struct Portfolio {
     pub collateral: f64,
+    /// `"standard"` (default) or `"portfolio"`.
+    #[serde(default)]
+    pub margin_mode: Option<String>,
     #[serde(default)]
     pub positions: Vec<PortfolioPosition>,
 }
@@ -38,6 +43,10 @@ pub struct PortfolioPosition {
     pub ema_price: Option<f64>,
     /// Funding rate per hour as a fraction (positive: longs pay); default 0.
     pub funding_rate_hourly: Option<f64>,
+    /// Portfolio margin group (integer, 0 = offsets nothing).
+    pub margin_group: Option<u64>,
+    /// Share of the market's margin its group may offset (fraction, at most 0.75).
+    pub systematic_share: Option<f64>,
 }
 
 /// Margin ratios of the markets the demo lists, used when the input leaves them out.
@@ -50,6 +59,24 @@ pub fn default_ratios(market: &str) -> Option<(f64, f64)> {
     }
 }
 
+/// Portfolio-margin parameters of the demo's markets (group 1: crypto majors).
+pub fn default_portfolio(market: &str) -> Option<(u8, f64)> {
+    match market {
+        "ETH-PERP" | "BTC-PERP" => Some((1, 0.70)),
+        "SOL-PERP" => Some((1, 0.50)),
+        _ => None,
+    }
+}
+
+/// The largest funding rate the program can charge, per hour (its premium clamp is at most 10%
+/// a day).
+pub const MAX_HOURLY_FUNDING: f64 = MAX_FUNDING_PREMIUM as f64 / 1e6 / 24.0;
+
+/// The stress table's moves: -20% to +20% in 5% steps (ppm).
+pub const STRESS_MOVES: [i64; 9] = [
+    -200_000, -150_000, -100_000, -50_000, 0, 50_000, 100_000, 150_000, 200_000,
+];
+
 #[derive(Debug, Serialize, PartialEq)]
 pub struct PositionOut {
     pub market: String,
@@ -61,9 +88,12 @@ pub struct PositionOut {
 
 #[derive(Debug, Serialize, PartialEq)]
 pub struct ReportOut {
+    pub margin_mode: String,
     pub equity: f64,
     pub initial_requirement: f64,
     pub maintenance_requirement: f64,
+    pub standard_initial_requirement: f64,
+    pub standard_maintenance_requirement: f64,
     pub free_collateral: f64,
     pub effective_leverage: Option<f64>,
     pub liquidatable: bool,
@@ -76,6 +106,22 @@ fn native(v: f64, scale: f64, what: &str) -> Result<i64, CliError> {
         return Err(CliError::new(format!("{what} {v} is out of range")));
     }
     Ok(x as i64)
+}
+
+/// A price in USD: positive and at least the program's resolution (1e-6 USD per contract).
+fn price(v: f64, what: &str, market: &str) -> Result<i64, CliError> {
+    if !v.is_finite() || v <= 0.0 {
+        return Err(CliError::new(format!(
+            "{market}: {what} must be positive, got {v}"
+        )));
+    }
+    let p = native(v, 1e6, what)?;
+    if p == 0 {
+        return Err(CliError::new(format!(
+            "{market}: {what} {v} is below the program's resolution of 0.000001 USD: list the market per 1,000 or 1,000,000 tokens (e.g. 1000BONK) and give the price of that unit"
+        )));
+    }
+    Ok(p)
 }
 
 fn ratio(v: f64, what: &str, market: &str) -> Result<u32, CliError> {
@@ -92,11 +138,26 @@ pub fn parse(text: &str) -> Result<Portfolio, CliError> {
     serde_json::from_str(text).map_err(|e| CliError::new(format!("portfolio is not valid: {e}")))
 }
 
-/// The report of a portfolio (native units), computed by the SDK.
-pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
+/// The positions of a portfolio as the SDK takes them, and its margin mode.
+pub fn inputs(p: &Portfolio) -> Result<(i64, Vec<PositionInput>, MarginMode), CliError> {
     let collateral = native(p.collateral, 1e6, "collateral")?;
+    let mode = match p.margin_mode.as_deref() {
+        None | Some("standard") => MarginMode::Standard,
+        Some("portfolio") => MarginMode::Portfolio,
+        Some(other) => {
+            return Err(CliError::new(format!(
+                "margin_mode must be \"standard\" or \"portfolio\", got \"{other}\""
+            )))
+        }
+    };
     let mut inputs = Vec::with_capacity(p.positions.len());
     for (i, pos) in p.positions.iter().enumerate() {
+        if p.positions[..i].iter().any(|q| q.market == pos.market) {
+            return Err(CliError::new(format!(
+                "{} appears twice: an account holds one position per market",
+                pos.market
+            )));
+        }
         let (im, mm) = match (pos.initial_margin_ratio, pos.maintenance_margin_ratio) {
             (Some(im), Some(mm)) => (im, mm),
             (None, None) => default_ratios(&pos.market).ok_or_else(|| {
@@ -123,16 +184,45 @@ pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
             )));
         }
         let base = native(pos.base, 1e9, "base")?;
-        let entry = native(pos.entry_price, 1e6, "entry_price")?;
-        let price = native(pos.oracle_price, 1e6, "oracle_price")?;
-        if entry <= 0 || price <= 0 {
+        let entry = price(pos.entry_price, "entry_price", &pos.market)?;
+        let oracle = price(pos.oracle_price, "oracle_price", &pos.market)?;
+        let ema = price(
+            pos.ema_price.unwrap_or(pos.oracle_price),
+            "ema_price",
+            &pos.market,
+        )?;
+        let conf_usd = pos.conf.unwrap_or(0.0);
+        if !conf_usd.is_finite() || conf_usd < 0.0 {
             return Err(CliError::new(format!(
-                "{}: prices must be positive",
+                "{}: conf must not be negative, got {conf_usd}",
                 pos.market
             )));
         }
-        let ema = native(pos.ema_price.unwrap_or(pos.oracle_price), 1e6, "ema_price")?;
-        let conf = native(pos.conf.unwrap_or(0.0), 1e6, "conf")?.max(0) as u64;
+        let conf = native(conf_usd, 1e6, "conf")? as u64;
+        let hourly = pos.funding_rate_hourly.unwrap_or(0.0);
+        if !hourly.is_finite() || hourly.abs() > MAX_HOURLY_FUNDING {
+            return Err(CliError::new(format!(
+                "{}: funding_rate_hourly {hourly} is beyond what the program can charge (at most {:.6} an hour, 10% a day)",
+                pos.market, MAX_HOURLY_FUNDING
+            )));
+        }
+        let (default_group, default_share) = default_portfolio(&pos.market).unwrap_or((0, 0.0));
+        let group = pos.margin_group.unwrap_or(default_group as u64);
+        if group > MAX_MARGIN_GROUP as u64 {
+            return Err(CliError::new(format!(
+                "{}: margin_group must be 0 to {MAX_MARGIN_GROUP}, got {group}",
+                pos.market
+            )));
+        }
+        let share = pos.systematic_share.unwrap_or(default_share);
+        let share = ratio(share, "systematic_share", &pos.market)?;
+        if share > MAX_SYSTEMATIC_SHARE {
+            return Err(CliError::new(format!(
+                "{}: systematic_share must be at most 0.75, got {}",
+                pos.market,
+                share as f64 / 1e6
+            )));
+        }
         inputs.push(PositionInput {
             symbol: pos.market.clone(),
             risk: PositionRisk {
@@ -142,7 +232,7 @@ pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
                 quote: trade_quote(base, entry)?,
                 funding_owed: 0,
                 price: OraclePrice {
-                    price,
+                    price: oracle,
                     conf,
                     ema_price: ema,
                     publish_time: 0,
@@ -155,24 +245,41 @@ pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
                         "upnl_initial_weight",
                         &pos.market,
                     )?,
+                    margin_group: group as u8,
+                    systematic_share: share,
                 },
             },
-            funding_rate_per_day: native(
-                pos.funding_rate_hourly.unwrap_or(0.0) * 24.0,
-                1e9,
-                "funding_rate_hourly",
-            )?,
+            funding_rate_per_day: native(hourly * 24.0, 1e9, "funding_rate_hourly")?,
         });
     }
-    Ok(report(collateral, &inputs)?)
+    Ok((collateral, inputs, mode))
+}
+
+/// The report of a portfolio (native units), computed by the SDK.
+pub fn evaluate(p: &Portfolio) -> Result<RiskReport, CliError> {
+    let (collateral, inputs, mode) = inputs(p)?;
+    Ok(report(collateral, &inputs, mode)?)
+}
+
+/// The stress table of a portfolio: all prices together from -20% to +20%, then each margin
+/// group alone.
+pub fn stress_table(p: &Portfolio) -> Result<Vec<StressRow>, CliError> {
+    let (collateral, inputs, mode) = inputs(p)?;
+    Ok(stress(collateral, &inputs, mode, &STRESS_MOVES)?)
 }
 
 /// The report in USDC, as the `--json` output shows it.
 pub fn to_output(r: &RiskReport) -> ReportOut {
     ReportOut {
+        margin_mode: match r.margin_mode {
+            MarginMode::Standard => "standard".into(),
+            MarginMode::Portfolio => "portfolio".into(),
+        },
         equity: usdc(r.equity),
         initial_requirement: usdc(r.initial_requirement),
         maintenance_requirement: usdc(r.maintenance_requirement),
+        standard_initial_requirement: usdc(r.standard_initial_requirement),
+        standard_maintenance_requirement: usdc(r.standard_maintenance_requirement),
         free_collateral: usdc(r.free_collateral),
         effective_leverage: r.effective_leverage.map(|l| l as f64 / 1e6),
         liquidatable: r.liquidatable,
@@ -190,9 +297,16 @@ pub fn to_output(r: &RiskReport) -> ReportOut {
     }
 }
 
-/// The report as tables.
-pub fn render(r: &RiskReport) -> String {
+/// The report as tables (with a stress table when `stress` is given).
+pub fn render(r: &RiskReport, stress: Option<&[StressRow]>) -> String {
     let mut t = Table::new(&["account", "USDC"]);
+    t.row(vec![
+        "margin mode".into(),
+        match r.margin_mode {
+            MarginMode::Standard => "standard".into(),
+            MarginMode::Portfolio => "portfolio".into(),
+        },
+    ]);
     t.row(vec!["collateral".into(), money(usdc(r.collateral))]);
     t.row(vec!["equity".into(), money(usdc(r.equity))]);
     t.row(vec![
@@ -203,6 +317,20 @@ pub fn render(r: &RiskReport) -> String {
         "maintenance requirement".into(),
         money(usdc(r.maintenance_requirement)),
     ]);
+    if r.margin_mode == MarginMode::Portfolio {
+        t.row(vec![
+            "standard maintenance requirement".into(),
+            money(usdc(r.standard_maintenance_requirement)),
+        ]);
+        t.row(vec![
+            "standard initial requirement".into(),
+            money(usdc(r.standard_initial_requirement)),
+        ]);
+        t.row(vec![
+            "portfolio saving (maintenance)".into(),
+            money(usdc(r.maintenance_saving())),
+        ]);
+    }
     t.row(vec![
         "free collateral".into(),
         money(usdc(r.free_collateral)),
@@ -245,5 +373,70 @@ pub fn render(r: &RiskReport) -> String {
             money(usdc(x.funding_per_day)),
         ]);
     }
-    format!("{}\n{}", t.render(), p.render())
+    let mut out = format!("{}\n{}", t.render(), p.render());
+    let orders: Vec<_> = r
+        .positions
+        .iter()
+        .flat_map(|p| p.orders.iter().map(move |o| (p, o)))
+        .collect();
+    if !orders.is_empty() {
+        let mut o = Table::new(&[
+            "order",
+            "market",
+            "kind",
+            "trigger",
+            "limit",
+            "size",
+            "oracle distance",
+        ]);
+        for (p, x) in orders {
+            o.row(vec![
+                format!("#{}", x.order_id),
+                p.symbol.clone(),
+                format!("{:?}", x.kind),
+                money(usd_price(x.trigger_price)),
+                money(usd_price(x.limit_price)),
+                if x.size == 0 {
+                    "all".into()
+                } else {
+                    format!("{:.4}", base_units(x.size as i64))
+                },
+                if x.distance_ppm == 0 {
+                    "due".into()
+                } else {
+                    format!("{:+.2}%", x.distance_ppm as f64 / 1e4)
+                },
+            ]);
+        }
+        out = format!("{out}\n{}", o.render());
+    }
+    if let Some(rows) = stress {
+        let mut s = Table::new(&[
+            "stress",
+            "move",
+            "equity",
+            "maint. req.",
+            "margin ratio",
+            "state",
+        ]);
+        for row in rows {
+            s.row(vec![
+                row.group
+                    .map_or("all markets".into(), |g| format!("group {g} alone")),
+                format!("{:+}%", row.move_ppm / 10_000),
+                money(usdc(row.equity)),
+                money(usdc(row.maintenance_requirement)),
+                row.margin_ratio
+                    .map(|m| format!("{:.2}x", m as f64 / 1e6))
+                    .unwrap_or_else(|| "-".into()),
+                if row.liquidatable {
+                    "LIQUIDATABLE".into()
+                } else {
+                    "ok".into()
+                },
+            ]);
+        }
+        out = format!("{out}\n{}", s.render());
+    }
+    out
 }

@@ -1,4 +1,6 @@
-//! The keeper: funding crank, liquidator, bankruptcy resolution (part of `liquidate`).
+//! The keeper: funding crank, dead-market settlement, settlement of positions in settled
+//! markets, trigger-order execution, and liquidation (bankruptcies resolved on the way), all in
+//! v0 transactions against the exchange's lookup tables.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -6,75 +8,45 @@ use std::time::Duration;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::Discriminator;
-use cross_margin::health::MarketView;
-use cross_margin::oracle::OraclePrice;
-use cross_margin::risk::{liquidation_target, requirement, Health};
-use cross_margin::state::{Exchange, MarginAccount, Market};
-use crossmargin_sdk::{accounts as decode, health as metas, instructions as ix, oracle, pda};
-use solana_sdk::signature::Keypair;
+use backon::{BackoffBuilder, ExponentialBuilder};
+use cross_margin::constants::ORACLE_DEAD_AFTER_SECS;
+use cross_margin::risk::liquidation_target;
+use cross_margin::state::{MarginAccount, TriggerOrders};
+use crossmargin_sdk::instructions as ix;
+use solana_sdk::signature::{Keypair, Signer};
 use tracing::{info, warn};
 
-use crate::chain::{Chain, ChainError};
+use crate::chain::{send_instructions, Chain, ChainError, SendOptions};
+use crate::markets::{load_exchange, ExchangeState, OracleRead};
+use crate::plan::{pack, plan_liquidation, PlanError};
 use crate::scan;
-
-/// The exchange, and every market with its oracle's current price (a default price when the
-/// oracle cannot be read).
-pub async fn load_exchange_and_markets<C: Chain>(
-    chain: &mut C,
-) -> Result<(Exchange, Vec<(Market, OraclePrice)>), ChainError> {
-    let bad = |e: decode::DecodeError| ChainError::Unavailable(e.to_string());
-    let ex = chain
-        .get_account(&pda::exchange())
-        .await?
-        .ok_or_else(|| ChainError::Unavailable("no crossmargin exchange on this cluster".into()))?;
-    let exchange = decode::decode_exchange(&ex.data).map_err(bad)?;
-    let keys: Vec<Pubkey> = (0..exchange.market_count).map(pda::market).collect();
-    let mut markets = Vec::new();
-    for a in chain
-        .get_multiple_accounts(&keys)
-        .await?
-        .into_iter()
-        .flatten()
-    {
-        markets.push(decode::decode_market(&a.data).map_err(bad)?);
-    }
-    let oracle_keys: Vec<Pubkey> = markets.iter().map(|m| m.oracle).collect();
-    let oracles = chain.get_multiple_accounts(&oracle_keys).await?;
-    let markets = markets
-        .into_iter()
-        .zip(oracles)
-        .map(|(m, o)| {
-            let price = o
-                .and_then(|o| oracle::read_price(&m, &o.owner, &o.data).ok())
-                .unwrap_or_default();
-            (m, price)
-        })
-        .collect();
-    Ok((exchange, markets))
-}
+use crate::triggers;
 
 #[derive(Clone, Debug)]
 pub struct KeeperConfig {
-    /// Compute-unit price, micro-lamports.
-    pub priority_fee: u64,
-    /// Retries of a transaction that failed for a transient reason.
-    pub max_retries: u32,
-    /// First pause between retries; doubles each time.
+    /// Compute-unit price and the margin on simulated units.
+    pub send: SendOptions,
+    /// Retries of a transaction that failed for a transient reason (jittered exponential
+    /// backoff from `backoff`).
+    pub max_retries: usize,
     pub backoff: Duration,
     /// Liquidation passes per round (an account may need several steps).
     pub max_passes: usize,
     /// Re-run getProgramAccounts every this many rounds to find new accounts.
     pub rescan_every: u64,
+    /// Execute trigger orders that are due.
+    pub execute_triggers: bool,
 }
 
 impl Default for KeeperConfig {
     fn default() -> Self {
         KeeperConfig {
-            priority_fee: 10_000,
+            send: SendOptions::default(),
             max_retries: 3,
             backoff: Duration::from_millis(250),
             max_passes: 8,
             rescan_every: 30,
+            execute_triggers: true,
         }
     }
 }
@@ -84,21 +56,30 @@ impl Default for KeeperConfig {
 pub struct RoundReport {
     pub funding_updated: Vec<u16>,
     pub accounts_scanned: usize,
+    /// Markets whose oracle cannot be read; the accounts holding them are skipped.
+    pub markets_unreadable: Vec<u16>,
+    pub accounts_skipped: usize,
     /// Accounts found liquidatable (or still flagged under the buffer) during the round.
     pub liquidatable: Vec<Pubkey>,
-    /// `liquidate` instructions that landed.
+    /// Liquidation instructions that landed, and the transactions that carried them.
     pub liquidations: usize,
+    pub liquidation_transactions: usize,
+    pub trigger_executions: usize,
+    pub trigger_failures: usize,
+    pub markets_settled: Vec<u16>,
+    pub positions_settled: usize,
     pub failures: Vec<String>,
 }
 
 pub struct Keeper {
     authority: Keypair,
-    /// The keeper's own margin account, which takes positions over.
+    /// The keeper's own margin account, which takes positions over and executes orders.
     liquidator: Pubkey,
     pub config: KeeperConfig,
-    liquidation_buffer: u32,
-    markets: Vec<(Market, OraclePrice)>,
+    state: Option<ExchangeState>,
     accounts: BTreeMap<Pubkey, MarginAccount>,
+    /// Trigger-order accounts, keyed by the margin account they belong to.
+    orders: BTreeMap<Pubkey, TriggerOrders>,
     rounds: u64,
 }
 
@@ -108,9 +89,9 @@ impl Keeper {
             authority,
             liquidator,
             config,
-            liquidation_buffer: 0,
-            markets: Vec::new(),
+            state: None,
             accounts: BTreeMap::new(),
+            orders: BTreeMap::new(),
             rounds: 0,
         }
     }
@@ -119,26 +100,24 @@ impl Keeper {
         &self.accounts
     }
 
-    pub fn markets(&self) -> &[(Market, OraclePrice)] {
-        &self.markets
+    pub fn state(&self) -> Option<&ExchangeState> {
+        self.state.as_ref()
     }
 
-    fn views(&self) -> Vec<MarketView> {
-        self.markets
-            .iter()
-            .map(|(m, p)| MarketView::new(m, *p))
-            .collect()
+    fn state_ref(&self) -> Result<&ExchangeState, ChainError> {
+        self.state
+            .as_ref()
+            .ok_or_else(|| ChainError::Unavailable("markets not loaded".into()))
     }
 
-    /// Loads the exchange, every market and its current oracle price.
+    /// Loads the exchange, every market and its oracle, and the lookup tables.
     pub async fn load_markets<C: Chain>(&mut self, chain: &mut C) -> Result<(), ChainError> {
-        let (exchange, markets) = load_exchange_and_markets(chain).await?;
-        self.liquidation_buffer = exchange.liquidation_buffer;
-        self.markets = markets;
+        self.state = Some(load_exchange(chain).await?);
         Ok(())
     }
 
-    /// Finds every margin account (getProgramAccounts, filtered by size and discriminator).
+    /// Finds every margin account and trigger-order account (getProgramAccounts, filtered by
+    /// size and discriminator).
     pub async fn load_accounts<C: Chain>(&mut self, chain: &mut C) -> Result<(), ChainError> {
         let all = chain
             .get_program_accounts(
@@ -151,27 +130,46 @@ impl Keeper {
             .into_iter()
             .filter_map(|(k, a)| scan::decode(&a.data).map(|d| (k, d.into_owned())))
             .collect();
+        let orders = chain
+            .get_program_accounts(
+                &cross_margin::ID,
+                TriggerOrders::SPACE,
+                TriggerOrders::DISCRIMINATOR,
+            )
+            .await?;
+        self.orders = orders
+            .into_iter()
+            .filter_map(|(_, a)| {
+                triggers::decode(&a.data).map(|t| (t.margin_account, t.into_owned()))
+            })
+            .collect();
         Ok(())
     }
 
     /// Refreshes the known accounts (getMultipleAccounts in chunks); closed ones are dropped.
     pub async fn refresh_accounts<C: Chain>(&mut self, chain: &mut C) -> Result<(), ChainError> {
         let keys: Vec<Pubkey> = self.accounts.keys().copied().collect();
+        self.refresh_keys(chain, &keys).await?;
+        let owners: Vec<Pubkey> = self.orders.keys().copied().collect();
+        let keys: Vec<Pubkey> = owners
+            .iter()
+            .map(crossmargin_sdk::pda::trigger_orders)
+            .collect();
         let fresh = chain.get_multiple_accounts(&keys).await?;
-        for (k, a) in keys.into_iter().zip(fresh) {
-            match a.as_ref().and_then(|a| scan::decode(&a.data)) {
-                Some(d) => {
-                    self.accounts.insert(k, d.into_owned());
+        for (owner, a) in owners.into_iter().zip(fresh) {
+            match a.as_ref().and_then(|a| triggers::decode(&a.data)) {
+                Some(t) => {
+                    self.orders.insert(owner, t.into_owned());
                 }
                 None => {
-                    self.accounts.remove(&k);
+                    self.orders.remove(&owner);
                 }
             }
         }
         Ok(())
     }
 
-    /// Refreshes some accounts (after a transaction changed them).
+    /// Refreshes some margin accounts (after a transaction changed them).
     pub async fn refresh_keys<C: Chain>(
         &mut self,
         chain: &mut C,
@@ -191,173 +189,309 @@ impl Keeper {
         Ok(())
     }
 
-    /// Accounts to liquidate now: `E < MM`, or flagged and still under the buffer.
-    pub fn find_liquidatable(&self) -> Vec<(Pubkey, Health)> {
-        let views = self.views();
+    /// Accounts to liquidate now: `E < MM` in their mode, or flagged and still under the buffer
+    /// (`risk::liquidation_target`). Accounts holding a market without a usable price are
+    /// skipped and counted.
+    pub fn find_liquidatable(&self) -> (Vec<Pubkey>, usize) {
+        let Some(state) = &self.state else {
+            return (Vec::new(), 0);
+        };
+        let views = state.views(cross_margin::oracle::OracleUse::Liquidation);
         let mut out = Vec::new();
+        let mut skipped = 0;
         for (k, a) in &self.accounts {
-            if *k == self.liquidator {
+            if *k == self.liquidator || !a.has_open_positions() {
                 continue;
             }
             let Some(h) = scan::health(a, &views) else {
+                skipped += 1;
                 continue;
             };
             let under_buffer =
-                liquidation_target(h.maintenance_requirement, self.liquidation_buffer)
+                liquidation_target(h.maintenance_requirement, state.exchange.liquidation_buffer)
                     .map(|t| h.equity < t)
                     .unwrap_or(false);
             if h.liquidatable() || (a.being_liquidated != 0 && under_buffer) {
-                out.push((*k, h));
+                out.push(*k);
             }
         }
-        out
+        (out, skipped)
     }
 
-    async fn send_with_retry<C: Chain>(
-        &self,
-        chain: &mut C,
-        ixs: &[Instruction],
-    ) -> Result<(), ChainError> {
-        let mut pause = self.config.backoff;
-        let mut attempt = 0;
+    /// Sends `ixs` as one transaction, retrying transient failures with jittered exponential
+    /// backoff.
+    async fn send<C: Chain>(&self, chain: &mut C, ixs: &[Instruction]) -> Result<(), ChainError> {
+        let tables = self
+            .state
+            .as_ref()
+            .map(|s| s.tables.clone())
+            .unwrap_or_default();
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(self.config.backoff)
+            .with_max_times(self.config.max_retries)
+            .with_jitter()
+            .build();
         loop {
-            match chain
-                .send(ixs, &[&self.authority], self.config.priority_fee)
+            match send_instructions(chain, ixs, &[&self.authority], &tables, &self.config.send)
                 .await
             {
-                Ok(()) => return Ok(()),
-                Err(e) if e.is_transient() && attempt < self.config.max_retries => {
-                    warn!(attempt, error = %e, "transient failure, retrying");
-                    tokio::time::sleep(pause).await;
-                    pause *= 2;
-                    attempt += 1;
-                }
+                Ok(_) => return Ok(()),
+                Err(e) if e.is_transient() => match delays.next() {
+                    Some(pause) => {
+                        warn!(error = %e, ?pause, "transient failure, retrying");
+                        tokio::time::sleep(pause).await;
+                    }
+                    None => return Err(e),
+                },
                 Err(e) => return Err(e),
             }
         }
     }
 
-    /// Cranks `update_funding` for every market whose period has elapsed.
+    /// Cranks `update_funding` for every market whose period has elapsed (a settled market's
+    /// crank only sweeps its fees).
     pub async fn crank_funding<C: Chain>(
         &mut self,
         chain: &mut C,
-        now: i64,
-    ) -> Vec<Result<u16, String>> {
-        let due: Vec<(u16, Pubkey)> = self
+        report: &mut RoundReport,
+    ) -> Result<(), ChainError> {
+        let state = self.state_ref()?;
+        let due: Vec<(u16, Pubkey)> = state
             .markets
-            .iter()
-            .filter(|(m, _)| now >= m.last_funding_ts + m.funding_period_secs as i64)
-            .map(|(m, _)| (m.market_index, m.oracle))
+            .values()
+            .filter(|m| state.now >= m.market.last_funding_ts + m.market.funding_period_secs as i64)
+            .filter(|m| m.market.is_settled() || m.trading_price(state.now).is_some())
+            .map(|m| (m.market.market_index, m.market.oracle))
             .collect();
-        let mut out = Vec::new();
         for (index, oracle) in due {
-            match self
-                .send_with_retry(chain, &[ix::update_funding(index, oracle)])
-                .await
-            {
+            match self.send(chain, &[ix::update_funding(index, oracle)]).await {
                 Ok(()) => {
                     info!(market = index, "funding updated");
-                    out.push(Ok(index));
+                    report.funding_updated.push(index);
                 }
                 Err(e) => {
                     warn!(market = index, error = %e, "funding update failed");
-                    out.push(Err(format!("update_funding {index}: {e}")));
+                    report.failures.push(format!("update_funding {index}: {e}"));
                 }
             }
         }
-        out
+        Ok(())
     }
 
-    /// The instructions that liquidate `key` now: every position in one transaction when its
-    /// equity is gone, otherwise the position with the largest maintenance requirement. Each
-    /// instruction's health accounts are those the accounts will hold when it runs.
-    pub fn plan_liquidation(&self, key: &Pubkey, health: &Health) -> Option<Vec<Instruction>> {
-        let mut lq = *self.accounts.get(key)?;
-        let mut lr = *self.accounts.get(&self.liquidator)?;
-        let price_of = |i: u16| {
-            self.markets
-                .get(i as usize)
-                .map(|(_, p)| p.price)
-                .unwrap_or(0)
-        };
-        let mm_of = |i: u16, base: i64| {
-            self.markets
-                .get(i as usize)
-                .and_then(|(m, p)| requirement(base, p.price, m.maintenance_margin_ratio).ok())
-                .unwrap_or(0)
-        };
-        let targets: Vec<u16> = if health.equity <= 0 {
-            lq.position_market_indices()
-        } else {
-            let best = lq
-                .open_positions()
-                .max_by_key(|p| mm_of(p.market_index, p.base))?;
-            vec![best.market_index]
-        };
-        let oracles = |i: u16| self.markets.get(i as usize).map(|(m, _)| m.oracle);
-        let mut ixs = Vec::new();
-        for market in targets {
-            let base = lq.position(market)?.base;
-            let health = metas::liquidate_health_metas(&lq, &lr, market, &oracles).ok()?;
-            // never pay more (taking a long) or receive less (taking a short) than the oracle
-            // price this keeper saw; the program's price is that improved by the fee
-            let limit = price_of(market);
-            ixs.push(ix::liquidate(
-                solana_sdk::signature::Signer::pubkey(&self.authority),
-                self.liquidator,
-                *key,
-                market,
-                oracles(market)?,
-                u64::MAX,
-                limit,
-                health,
-            ));
-            // (several steps are planned only when equity is gone, and then each takes the whole
-            // position)
-            lq.position_mut(market)?.base = 0;
-            let slot = lr.position_or_free_slot(market).ok()?;
-            slot.base = slot.base.saturating_add(base);
+    /// Settles markets whose oracle is dead (`ORACLE_DEAD_AFTER_SECS` without a valid price),
+    /// then closes every position held in a settled market.
+    pub async fn settle<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        report: &mut RoundReport,
+    ) -> Result<(), ChainError> {
+        let state = self.state_ref()?;
+        let now = state.now;
+        let dead: Vec<(u16, Pubkey)> = state
+            .markets
+            .values()
+            .filter(|m| !m.market.is_settled())
+            .filter(|m| now - m.market.last_oracle_publish_time > ORACLE_DEAD_AFTER_SECS)
+            .filter(|m| match &m.oracle {
+                OracleRead::Price(p) => now - p.publish_time > ORACLE_DEAD_AFTER_SECS,
+                OracleRead::Unreadable(_) => true,
+            })
+            .map(|m| (m.market.market_index, m.market.oracle))
+            .collect();
+        for (index, oracle) in dead {
+            match self
+                .send(chain, &[ix::settle_dead_market(index, oracle)])
+                .await
+            {
+                Ok(()) => {
+                    warn!(market = index, "market settled: its oracle is dead");
+                    report.markets_settled.push(index);
+                }
+                Err(e) => report
+                    .failures
+                    .push(format!("settle_dead_market {index}: {e}")),
+            }
         }
-        Some(ixs)
+        if !report.markets_settled.is_empty() {
+            self.load_markets(chain).await?;
+        }
+        let state = self.state_ref()?;
+        let settled: Vec<u16> = state
+            .markets
+            .values()
+            .filter(|m| m.market.is_settled())
+            .map(|m| m.market.market_index)
+            .collect();
+        if settled.is_empty() {
+            return Ok(());
+        }
+        let mut ixs = Vec::new();
+        for (key, a) in &self.accounts {
+            let mut left = a.open_position_count();
+            for p in a.open_positions() {
+                if settled.contains(&p.market_index) {
+                    ixs.push(ix::settle_position(p.market_index, *key, left == 1));
+                    left -= 1;
+                }
+            }
+        }
+        for ix in ixs {
+            let account = ix.accounts[2].pubkey;
+            match self.send(chain, std::slice::from_ref(&ix)).await {
+                Ok(()) => report.positions_settled += 1,
+                Err(e) => report
+                    .failures
+                    .push(format!("settle_position {account}: {e}")),
+            }
+        }
+        self.refresh_accounts(chain).await
     }
 
-    /// Liquidates every liquidatable account, pass after pass (an account may need several steps),
-    /// refreshing the accounts between passes.
+    /// Executes every trigger order that is due, with the keeper's account on the other side.
+    pub async fn execute_triggers<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        report: &mut RoundReport,
+    ) -> Result<(), ChainError> {
+        let state = self.state_ref()?;
+        let Some(executor) = self.accounts.get(&self.liquidator).copied() else {
+            return Ok(());
+        };
+        let mut due = Vec::new();
+        for (trader_key, t) in &self.orders {
+            if *trader_key == self.liquidator {
+                continue;
+            }
+            let Some(trader) = self.accounts.get(trader_key) else {
+                continue;
+            };
+            for o in t.active() {
+                let Some(m) = state.markets.get(&o.market_index) else {
+                    continue;
+                };
+                let Some(p) = m.trading_price(state.now) else {
+                    continue;
+                };
+                let base = trader.position(o.market_index).map_or(0, |p| p.base);
+                if triggers::is_due(o, base, p.price, p.publish_time, state.now) {
+                    due.push((*trader_key, *trader, *o));
+                }
+            }
+        }
+        let authority = self.authority.pubkey();
+        for (trader_key, trader, order) in due {
+            let executor = self
+                .accounts
+                .get(&self.liquidator)
+                .copied()
+                .unwrap_or(executor);
+            let state = self.state_ref()?;
+            let planned = triggers::plan_execution(
+                state,
+                authority,
+                self.liquidator,
+                &executor,
+                trader_key,
+                &trader,
+                &order,
+            );
+            match planned {
+                Ok(i) => match self.send(chain, &[i]).await {
+                    Ok(()) => {
+                        info!(account = %trader_key, order = order.id, "trigger order executed");
+                        report.trigger_executions += 1;
+                        self.refresh_keys(chain, &[self.liquidator, trader_key])
+                            .await?;
+                    }
+                    Err(e) => {
+                        warn!(account = %trader_key, order = order.id, error = %e, "trigger order failed");
+                        report.trigger_failures += 1;
+                        report
+                            .failures
+                            .push(format!("trigger {trader_key}#{}: {e}", order.id));
+                    }
+                },
+                Err(e) => {
+                    report.trigger_failures += 1;
+                    report
+                        .failures
+                        .push(format!("trigger {trader_key}#{}: {e}", order.id));
+                }
+            }
+        }
+        self.refresh_accounts(chain).await
+    }
+
+    /// Liquidates every liquidatable account, pass after pass (an account may need several
+    /// steps), refreshing the accounts between passes. Each plan's instructions are packed into
+    /// as few transactions as the limits allow.
     pub async fn liquidate_all<C: Chain>(
         &mut self,
         chain: &mut C,
         report: &mut RoundReport,
     ) -> Result<(), ChainError> {
         for _ in 0..self.config.max_passes {
-            let found = self.find_liquidatable();
+            let (found, skipped) = self.find_liquidatable();
+            report.accounts_skipped = report.accounts_skipped.max(skipped);
             if found.is_empty() {
                 break;
             }
             let mut landed = 0;
-            for (key, h) in found {
+            for key in found {
                 if !report.liquidatable.contains(&key) {
                     report.liquidatable.push(key);
                 }
-                let Some(ixs) = self.plan_liquidation(&key, &h) else {
+                let state = self.state_ref()?;
+                let (Some(liquidator), Some(liquidatee)) =
+                    (self.accounts.get(&self.liquidator), self.accounts.get(&key))
+                else {
                     report
                         .failures
-                        .push(format!("{key}: cannot plan (liquidator account missing?)"));
+                        .push(format!("{key}: {}", PlanError::NoLiquidatorAccount));
                     continue;
                 };
-                info!(account = %key, equity = h.equity as i64, maintenance = h.maintenance_requirement as i64, steps = ixs.len(), "liquidating");
-                match self.send_with_retry(chain, &ixs).await {
-                    Ok(()) => {
-                        landed += ixs.len();
-                        // the next plan needs the liquidator's new positions
-                        self.refresh_keys(chain, &[self.liquidator, key]).await?;
-                    }
+                let plan = match plan_liquidation(
+                    state,
+                    self.authority.pubkey(),
+                    self.liquidator,
+                    liquidator,
+                    key,
+                    liquidatee,
+                ) {
+                    Ok(p) => p,
                     Err(e) => {
-                        warn!(account = %key, error = %e, "liquidation failed");
+                        warn!(account = %key, error = %e, "cannot plan a liquidation");
                         report.failures.push(format!("{key}: {e}"));
+                        continue;
+                    }
+                };
+                let batches = match pack(&chain.payer().pubkey(), &plan.instructions, &state.tables)
+                {
+                    Ok(b) => b,
+                    Err(e) => {
+                        report.failures.push(format!("{key}: {e}"));
+                        continue;
+                    }
+                };
+                info!(account = %key, steps = plan.instructions.len(), transactions = batches.len(), "liquidating");
+                for batch in batches {
+                    match self.send(chain, &batch).await {
+                        Ok(()) => {
+                            landed += batch.len();
+                            report.liquidation_transactions += 1;
+                        }
+                        Err(e) => {
+                            warn!(account = %key, error = %e, "liquidation failed");
+                            report.failures.push(format!("{key}: {e}"));
+                            break;
+                        }
                     }
                 }
+                // the next plan needs both accounts' new positions
+                self.refresh_keys(chain, &[self.liquidator, key]).await?;
             }
             report.liquidations += landed;
+            self.load_markets(chain).await?;
             self.refresh_accounts(chain).await?;
             if landed == 0 {
                 break;
@@ -366,10 +500,10 @@ impl Keeper {
         Ok(())
     }
 
-    /// One round: markets and prices, accounts, funding, liquidations.
+    /// One round: markets and prices, accounts, funding, settlement, trigger orders,
+    /// liquidations.
     pub async fn run_once<C: Chain>(&mut self, chain: &mut C) -> Result<RoundReport, ChainError> {
         let mut report = RoundReport::default();
-        let now = chain.unix_timestamp().await?;
         self.load_markets(chain).await?;
         if self.accounts.is_empty() || self.rounds.is_multiple_of(self.config.rescan_every.max(1)) {
             self.load_accounts(chain).await?;
@@ -378,44 +512,60 @@ impl Keeper {
         }
         self.rounds += 1;
         report.accounts_scanned = self.accounts.len();
-        for r in self.crank_funding(chain, now).await {
-            match r {
-                Ok(i) => report.funding_updated.push(i),
-                Err(e) => report.failures.push(e),
-            }
+        report.markets_unreadable = self.state_ref()?.unreadable();
+        for m in &report.markets_unreadable {
+            warn!(
+                market = m,
+                "oracle unreadable: accounts holding this market are skipped"
+            );
         }
+        self.crank_funding(chain, &mut report).await?;
         if !report.funding_updated.is_empty() {
             self.load_markets(chain).await?;
             self.refresh_accounts(chain).await?;
+        }
+        self.settle(chain, &mut report).await?;
+        if self.config.execute_triggers {
+            self.execute_triggers(chain, &mut report).await?;
         }
         self.liquidate_all(chain, &mut report).await?;
         Ok(report)
     }
 
-    /// Runs rounds every `interval` (for ever when `rounds` is `None`).
+    /// Runs rounds every `interval` (for ever when `rounds` is `None`). Returns the last round's
+    /// report; a round whose chain was unreachable is an error once `rounds` are done.
     pub async fn run<C: Chain>(
         &mut self,
         chain: &mut C,
         interval: Duration,
         rounds: Option<u64>,
-    ) -> Result<(), ChainError> {
+    ) -> Result<RoundReport, ChainError> {
         let mut done = 0;
         loop {
-            match self.run_once(chain).await {
-                Ok(r) => info!(
-                    scanned = r.accounts_scanned,
-                    funding = r.funding_updated.len(),
-                    liquidatable = r.liquidatable.len(),
-                    liquidations = r.liquidations,
-                    failures = r.failures.len(),
-                    "round"
-                ),
-                Err(e) if e.is_transient() => warn!(error = %e, "round failed"),
+            let last = match self.run_once(chain).await {
+                Ok(r) => {
+                    info!(
+                        scanned = r.accounts_scanned,
+                        funding = r.funding_updated.len(),
+                        liquidatable = r.liquidatable.len(),
+                        liquidations = r.liquidations,
+                        triggers = r.trigger_executions,
+                        settled = r.positions_settled,
+                        skipped = r.accounts_skipped,
+                        failures = r.failures.len(),
+                        "round"
+                    );
+                    Ok(r)
+                }
+                Err(e) if e.is_transient() => {
+                    warn!(error = %e, "round failed");
+                    Err(e)
+                }
                 Err(e) => return Err(e),
-            }
+            };
             done += 1;
             if rounds.is_some_and(|n| done >= n) {
-                return Ok(());
+                return last;
             }
             tokio::time::sleep(interval).await;
         }

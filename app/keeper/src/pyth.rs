@@ -25,9 +25,26 @@ fn to_expo(v: i64) -> i64 {
     v * 100 // 1e-6 -> 1e-8
 }
 
-pub fn pull_data(feed_id: [u8; 32], q: Quote, level: VerificationLevel) -> Vec<u8> {
+/// A `PriceUpdateV2` as the sponsored feed account at `account` holds it: its write authority
+/// is the account itself.
+pub fn pull_data(
+    account: Pubkey,
+    feed_id: [u8; 32],
+    q: Quote,
+    level: VerificationLevel,
+) -> Vec<u8> {
+    pull_data_by(account, feed_id, q, level)
+}
+
+/// A `PriceUpdateV2` written by `write_authority` (a stranger's update, for the tests).
+pub fn pull_data_by(
+    write_authority: Pubkey,
+    feed_id: [u8; 32],
+    q: Quote,
+    level: VerificationLevel,
+) -> Vec<u8> {
     let update = PriceUpdateV2 {
-        write_authority: Pubkey::new_from_array([7; 32]),
+        write_authority,
         verification_level: level,
         price_message: PriceFeedMessage {
             feed_id,

@@ -1,18 +1,20 @@
 //! The real chain: a Solana JSON-RPC endpoint.
 
 use anchor_lang::prelude::{Clock, Pubkey};
-use anchor_lang::solana_program::instruction::{Instruction, InstructionError};
+use anchor_lang::solana_program::instruction::InstructionError;
 use solana_account_decoder_client_types::UiAccountEncoding;
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
-use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use solana_rpc_client_api::config::{
+    RpcAccountInfoConfig, RpcProgramAccountsConfig, RpcSimulateTransactionConfig,
+};
 use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
 use solana_sdk::account::Account;
 use solana_sdk::commitment_config::CommitmentConfig;
-use solana_sdk::compute_budget::ComputeBudgetInstruction;
-use solana_sdk::signature::Keypair;
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::hash::Hash;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::transaction::{TransactionError, VersionedTransaction};
 
-use crate::chain::{build_transaction, Chain, ChainError};
+use crate::chain::{Chain, ChainError, Simulation};
 
 /// getMultipleAccounts takes at most 100 keys.
 pub const MULTIPLE_ACCOUNTS_CHUNK: usize = 100;
@@ -20,6 +22,7 @@ pub const MULTIPLE_ACCOUNTS_CHUNK: usize = 100;
 pub struct RpcChain {
     client: RpcClient,
     payer: Keypair,
+    url: String,
 }
 
 impl RpcChain {
@@ -28,21 +31,30 @@ impl RpcChain {
         RpcChain {
             client: RpcClient::new_with_commitment(url.to_string(), CommitmentConfig::confirmed()),
             payer,
+            url: url.to_string(),
         }
     }
 
-    pub fn payer(&self) -> &Keypair {
-        &self.payer
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn client(&self) -> &RpcClient {
+        &self.client
+    }
+}
+
+fn program_error(tx: &TransactionError) -> Option<u32> {
+    match tx {
+        TransactionError::InstructionError(_, InstructionError::Custom(n)) => Some(*n),
+        _ => None,
     }
 }
 
 fn classify(e: solana_rpc_client_api::client_error::Error) -> ChainError {
     match e.get_transaction_error() {
         Some(tx) => ChainError::Failed {
-            program_error: match tx {
-                TransactionError::InstructionError(_, InstructionError::Custom(n)) => Some(n),
-                _ => None,
-            },
+            program_error: program_error(&tx),
             message: e.to_string(),
         },
         None => ChainError::Unavailable(e.to_string()),
@@ -98,23 +110,48 @@ impl Chain for RpcChain {
             .map_err(classify)
     }
 
-    async fn send(
-        &mut self,
-        ixs: &[Instruction],
-        signers: &[&Keypair],
-        priority_fee: u64,
-    ) -> Result<(), ChainError> {
-        let mut all = vec![ComputeBudgetInstruction::set_compute_unit_price(
-            priority_fee,
-        )];
-        all.extend_from_slice(ixs);
-        let blockhash = self.client.get_latest_blockhash().await.map_err(classify)?;
-        let tx = build_transaction(&all, &self.payer, signers, blockhash)?;
-        self.client
-            .send_and_confirm_transaction(&tx)
+    async fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        self.client.get_latest_blockhash().await.map_err(classify)
+    }
+
+    async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError> {
+        let config = RpcSimulateTransactionConfig {
+            sig_verify: false,
+            replace_recent_blockhash: true,
+            commitment: Some(CommitmentConfig::confirmed()),
+            ..RpcSimulateTransactionConfig::default()
+        };
+        let r = self
+            .client
+            .simulate_transaction_with_config(tx, config)
             .await
-            .map(|_| ())
+            .map_err(classify)?
+            .value;
+        let logs = r.logs.unwrap_or_default();
+        let error = r.err.map(|e| ChainError::Failed {
+            program_error: program_error(&e),
+            message: crate::chain::anchor_error_from_logs(&logs)
+                .unwrap_or_else(|| format!("{e:?}")),
+        });
+        Ok(Simulation {
+            units_consumed: r.units_consumed.unwrap_or(0),
+            logs,
+            error,
+        })
+    }
+
+    async fn send_transaction(
+        &mut self,
+        tx: &VersionedTransaction,
+    ) -> Result<Signature, ChainError> {
+        self.client
+            .send_and_confirm_transaction(tx)
+            .await
             .map_err(classify)
+    }
+
+    fn payer(&self) -> &Keypair {
+        &self.payer
     }
 
     async fn unix_timestamp(&mut self) -> Result<i64, ChainError> {

@@ -1,7 +1,7 @@
 //! Decoders for the program's accounts (raw account data, discriminator included).
 
 use anchor_lang::{AccountDeserialize, Discriminator};
-use cross_margin::state::{Exchange, MarginAccount, Market};
+use cross_margin::state::{Exchange, MarginAccount, Market, QueuedAction, TriggerOrders};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
@@ -55,4 +55,15 @@ pub fn decode_exchange(data: &[u8]) -> Result<Exchange, DecodeError> {
         return Err(DecodeError::WrongDiscriminator);
     }
     Exchange::try_deserialize(&mut &data[..]).map_err(|e| DecodeError::Invalid(e.to_string()))
+}
+
+pub fn decode_trigger_orders(data: &[u8]) -> Result<TriggerOrders, DecodeError> {
+    zero_copy(data)
+}
+
+pub fn decode_queued_action(data: &[u8]) -> Result<QueuedAction, DecodeError> {
+    if data.len() < 8 || data[..8] != *QueuedAction::DISCRIMINATOR {
+        return Err(DecodeError::WrongDiscriminator);
+    }
+    QueuedAction::try_deserialize(&mut &data[..]).map_err(|e| DecodeError::Invalid(e.to_string()))
 }

@@ -2,7 +2,7 @@
 //! account's position order; for two accounts, the first's markets then the second's new ones.
 
 use anchor_lang::prelude::{AccountMeta, Pubkey};
-use cross_margin::health::union_market_order;
+use cross_margin::health_accounts::union_market_order;
 use cross_margin::state::MarginAccount;
 
 use crate::pda;
@@ -87,6 +87,33 @@ pub fn liquidate_health_metas(
         &health_market_order(&[liquidatee, liquidator], Some(market_index)),
         oracles,
     )
+}
+
+/// The health metas of a portfolio liquidation: the liquidatee's markets (writable: the slice
+/// trades in each), then the liquidator's new ones (read only).
+pub fn portfolio_liquidation_metas(
+    liquidatee: &MarginAccount,
+    liquidator: &MarginAccount,
+    oracles: &impl OracleLookup,
+) -> Result<Vec<AccountMeta>, UnknownMarket> {
+    let own = liquidatee.position_market_indices();
+    let mut metas = health_metas(
+        &health_market_order(&[liquidatee, liquidator], None),
+        oracles,
+    )?;
+    for m in metas.iter_mut().step_by(2) {
+        if own.iter().any(|i| pda::market(*i) == m.pubkey) {
+            m.is_writable = true;
+        }
+    }
+    Ok(metas)
+}
+
+/// Whether a standard liquidation step may close the account's last position (then it may
+/// resolve a bankruptcy, which writes the exchange): it holds at most one position. (A portfolio
+/// step closes everything only when its planned slice is the whole portfolio.)
+pub fn may_close_account(liquidatee: &MarginAccount) -> bool {
+    liquidatee.open_position_count() <= 1
 }
 
 /// The market metas `settle_funding` takes: one Market per open position, in order.

@@ -1,7 +1,7 @@
 //! Reading a market's price off-chain, with the program's own parser.
 
 use anchor_lang::prelude::{Pubkey, Result};
-use cross_margin::oracle::{parse_oracle_data, OraclePrice};
+use cross_margin::oracle::{parse_oracle_data, OraclePrice, OracleSpec};
 use cross_margin::state::Market;
 
 /// Parses `market`'s oracle account (its owner and raw data). The data is copied into an 8-byte
@@ -10,5 +10,5 @@ pub fn read_price(market: &Market, owner: &Pubkey, data: &[u8]) -> Result<Oracle
     let mut aligned = vec![0u64; data.len().div_ceil(8)];
     let bytes = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut aligned)[..data.len()];
     bytes.copy_from_slice(data);
-    parse_oracle_data(owner, bytes, market.oracle_source()?, &market.pyth_feed_id)
+    parse_oracle_data(&market.oracle, owner, bytes, &OracleSpec::of(market)?)
 }

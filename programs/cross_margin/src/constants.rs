@@ -39,8 +39,18 @@ pub const MAX_INITIAL_MARGIN_RATIO: u32 = 1_000_000;
 pub const MAX_PRICE_BAND: u32 = 200_000;
 /// Widest confidence interval a market may accept, relative to the price (10%).
 pub const MAX_CONF_RATIO: u32 = 100_000;
+/// Narrowest: a limit under what real feeds publish would refuse every price and freeze
+/// withdrawals and liquidations (1%; Pyth's crypto feeds publish well under 0.5% in calm markets).
+pub const MIN_CONF_RATIO: u32 = 10_000;
 /// Longest oracle age a market may accept, for trading and for liquidation (1 hour).
 pub const MAX_ORACLE_AGE_SECS: u32 = 3_600;
+/// Shortest trading age limit: a sponsored Pyth feed refreshes at least once a minute.
+pub const MIN_ORACLE_AGE_SECS: u32 = 60;
+/// Shortest liquidation age limit (liquidation must keep working through a feed's hiccup).
+pub const MIN_LIQUIDATION_ORACLE_AGE_SECS: u32 = 120;
+/// A market whose oracle has published nothing for this long may be settled by anyone at the
+/// last price the program recorded (3 days: longer than any planned feed maintenance).
+pub const ORACLE_DEAD_AFTER_SECS: i64 = 3 * 86_400;
 /// Shortest and longest funding period.
 pub const MIN_FUNDING_PERIOD_SECS: u32 = 60;
 pub const MAX_FUNDING_PERIOD_SECS: u32 = 86_400;
@@ -48,13 +58,48 @@ pub const MAX_FUNDING_PERIOD_SECS: u32 = 86_400;
 pub const MAX_FUNDING_PREMIUM: u32 = 100_000;
 /// Largest liquidation buffer over maintenance (100%).
 pub const MAX_LIQUIDATION_BUFFER: u32 = 1_000_000;
+/// Smallest net trading fee (taker fee + maker fee, the maker fee negative for a rebate): wash
+/// volume is never free, which is what bounds the funding it can move (`risk::funding`).
+pub const MIN_NET_FEE: u32 = 50;
+/// Funding a period's fills can move is at most `1 / FUNDING_FEE_SAFETY` of the fees they paid.
+pub const FUNDING_FEE_SAFETY: i128 = 2;
+/// Largest portfolio-margin share of a market's margin that its group may offset (75%).
+pub const MAX_SYSTEMATIC_SHARE: u32 = 750_000;
+/// Highest portfolio-margin group id (0 = offsets nothing).
+pub const MAX_MARGIN_GROUP: u8 = 64;
+/// A portfolio requirement is never below this share of the standard one (25%).
+pub const PORTFOLIO_FLOOR: u32 = 250_000;
+/// Largest power of ten a market's contract may bundle (1e9 tokens per contract).
+pub const MAX_UNIT_EXPONENT: u8 = 9;
+
+// Governance.
+/// Shortest and longest delay of a queued admin change.
+pub const MIN_TIMELOCK_DELAY_SECS: u32 = 86_400;
+pub const MAX_TIMELOCK_DELAY_SECS: u32 = 30 * 86_400;
+/// Longest a protective status (pause, reduce-only) lasts before it must be renewed.
+pub const MAX_PROTECTIVE_STATUS_SECS: u32 = 7 * 86_400;
+/// Address lookup tables the exchange can record.
+pub const MAX_LOOKUP_TABLES: usize = 4;
+
+// Delegates.
+/// Longest delegate budget period.
+pub const MAX_DELEGATE_PERIOD_SECS: u32 = 30 * 86_400;
+/// Shortest delegate budget period.
+pub const MIN_DELEGATE_PERIOD_SECS: u32 = 60;
+
+// Trigger orders.
+/// Orders per trigger-order account: a stop-loss and a take-profit for each of the 16 positions.
+pub const TRIGGER_ORDER_CAPACITY: usize = 32;
+/// Largest executor premium of a trigger order (1% of notional; also never above the band).
+pub const MAX_TRIGGER_PREMIUM: u32 = 10_000;
 
 // PDA seeds.
 pub const EXCHANGE_SEED: &[u8] = b"exchange";
 pub const VAULT_SEED: &[u8] = b"vault";
 pub const MARKET_SEED: &[u8] = b"market";
 pub const MARGIN_ACCOUNT_SEED: &[u8] = b"margin_account";
-
-/// A fill's price counts as the mark price for at most this long after the fill; time without
-/// fills counts at the oracle price, so the funding premium decays when no one trades.
-pub const MARK_PRICE_VALIDITY_SECS: i64 = 60;
+pub const ADMIN_ACTION_SEED: &[u8] = b"admin_action";
+pub const TRIGGER_ORDERS_SEED: &[u8] = b"trigger_orders";
+/// Pyth's sponsored feed accounts are push-oracle PDAs `[shard_id as u16 LE, feed_id]`; the
+/// program accepts shard 0 only.
+pub const PYTH_FEED_SHARD: u16 = 0;

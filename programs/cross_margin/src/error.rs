@@ -97,6 +97,56 @@ program_errors! {
     LiquidationLimitPrice => "Liquidation price is worse than the liquidator's limit",
     LiquidationSizeZero => "Nothing to take over: max_base is below one lot",
     LiquidatorUnderMargin => "Liquidator would be below its initial margin requirement",
+    // --- added in the second build-out (numbers continue) ---
+    InvariantViolation => "An accounting invariant would break (a bug: nothing was changed)",
+    WithdrawToVault => "The withdrawal destination is the vault itself",
+    InvalidNetFee => "Net trading fee (taker + maker) is below the minimum",
+    InvalidMarginGroup => "Portfolio margin group id out of range",
+    InvalidSystematicShare => "Portfolio systematic share above its bound (75%)",
+    InvalidUnit => "Market unit must be a power of ten up to 1e9",
+    // governance
+    NotUpgradeAuthority => "Signer is not the program's upgrade authority",
+    NotAdminOrGuardian => "Signer is neither the exchange admin nor its guardian",
+    TimelockDelayOutOfBounds => "Timelock delay outside its bounds",
+    ActionNotDue => "The queued change's delay has not passed",
+    ActionAlreadyExecuted => "The queued change was already executed",
+    ActionCancelled => "The queued change was cancelled",
+    ActionAccountMissing => "The queued change needs an account that was not passed",
+    ActionWrongAccount => "An account passed to the queued change is not the one it names",
+    TooManyLookupTables => "Too many address lookup tables",
+    ProtectiveDurationOutOfBounds => "A protective status lasts between one second and its maximum",
+    OracleNotSponsoredFeed => "Pull oracle is not the sponsored Pyth feed account of the feed id",
+    // settlement
+    MarketSettled => "Market is settled: positions close at the settlement price",
+    MarketNotSettled => "Market is not settled",
+    OracleStillAlive => "The market's oracle published within the dead-oracle bound",
+    NoPositionInMarket => "Margin account has no position in this market",
+    ExchangeNotWritable => "This step resolves a bankruptcy: the exchange must be writable",
+    // portfolio margin
+    PortfolioMarginDisabled => "Switching to portfolio margin is disabled on this exchange",
+    ModeSwitchWhileLiquidatable => "Margin mode cannot change while the account is liquidatable",
+    WrongLiquidationKind => "Portfolio accounts are liquidated in slices (liquidate_portfolio), standard ones per position (liquidate)",
+    LiquidationWorsensHealth => "No slice of the portfolio improves its maintenance health",
+    // delegates
+    InvalidDelegateLimits => "Delegate limits out of bounds",
+    DelegatePriceDeviation => "Price is further from the oracle than the delegate may trade",
+    DelegateBudgetExceeded => "The delegate's loss budget for this period is spent",
+    DelegateReduceOnly => "This delegate may only reduce positions",
+    // trigger orders
+    TriggerOrdersFull => "All trigger-order slots are in use",
+    TriggerOrdersNotEmpty => "Trigger-order account still holds orders",
+    TriggerOrderNotFound => "No trigger order with this id",
+    TriggerAlreadyCrossed => "The oracle is already past the trigger price",
+    TriggerLimitWrongSide => "The limit price is on the wrong side of the trigger price",
+    TriggerPremiumTooHigh => "Executor premium above its bound",
+    TriggerOrderExpired => "Trigger order has expired",
+    TriggerInvalidExpiry => "Trigger order expiry must be in the future",
+    TriggerNotReached => "The oracle has not crossed the trigger price",
+    TriggerPriceBeforePlacement => "The oracle price was published before the order was placed",
+    TriggerPriceBeyondLimit => "The execution price would be worse than the trader's limit",
+    TriggerWouldGrowPosition => "A trigger order may only reduce the position",
+    TriggerSelfExecution => "The trader's own account cannot execute its order",
+    TriggerOrdersWrongAccount => "Trigger-order account belongs to another margin account",
 }
 
 /// The custom error number a result carries, if it failed with an Anchor error (for tests and
@@ -116,7 +166,7 @@ mod tests {
     fn numbers_map_back_to_errors() {
         assert_eq!(
             ErrorCode::ALL.len(),
-            ErrorCode::LiquidatorUnderMargin as usize + 1
+            ErrorCode::TriggerOrdersWrongAccount as usize + 1
         );
         for (i, e) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(u32::from(*e), 6_000 + i as u32);

@@ -2,15 +2,43 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::MarketParams;
+use crate::risk::{MarginMode, TriggerKind};
+use crate::state::{AdminAction, DelegateLimits, MarketParams, MarketStatus, OracleSource};
 
 #[event]
 #[derive(Debug)]
 pub struct ExchangeInitialized {
     pub admin: Pubkey,
+    pub guardian: Pubkey,
     pub collateral_mint: Pubkey,
     pub vault: Pubkey,
     pub liquidation_buffer: u32,
+    pub timelock_delay_secs: u32,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct AdminActionQueued {
+    pub id: u64,
+    pub proposer: Pubkey,
+    pub execute_after: i64,
+    pub action: AdminAction,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct AdminActionCancelled {
+    pub id: u64,
+    /// The admin or the guardian.
+    pub by: Pubkey,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct AdminActionExecuted {
+    pub id: u64,
+    pub executor: Pubkey,
+    pub action: AdminAction,
 }
 
 #[event]
@@ -19,8 +47,10 @@ pub struct MarketAdded {
     pub market_index: u16,
     pub symbol: [u8; 16],
     pub oracle: Pubkey,
-    pub oracle_source: u8,
+    pub oracle_source: OracleSource,
     pub pyth_feed_id: [u8; 32],
+    /// A contract is `10^unit_exponent` tokens.
+    pub unit_exponent: u8,
     pub params: MarketParams,
 }
 
@@ -34,10 +64,56 @@ pub struct MarketParamsUpdated {
 
 #[event]
 #[derive(Debug)]
+pub struct MarketOracleChanged {
+    pub market_index: u16,
+    pub old_oracle: Pubkey,
+    pub new_oracle: Pubkey,
+    pub oracle_source: OracleSource,
+    pub pyth_feed_id: [u8; 32],
+}
+
+#[event]
+#[derive(Debug)]
+pub struct LookupTablesSet {
+    pub tables: Vec<Pubkey>,
+}
+
+#[event]
+#[derive(Debug)]
 pub struct MarketStatusChanged {
     pub market_index: u16,
-    pub old_status: u8,
-    pub new_status: u8,
+    pub old_status: MarketStatus,
+    pub new_status: MarketStatus,
+    /// When a protective status ends (0 for Active).
+    pub expires_at: i64,
+    pub by: Pubkey,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct MarketSettled {
+    pub market_index: u16,
+    /// The last valid oracle price the program recorded.
+    pub settlement_price: i64,
+    pub settled_at: i64,
+    /// Through the timelock (else by anyone, the oracle being dead).
+    pub by_timelock: bool,
+    /// The last funding period's index move, up to the settlement.
+    pub final_index_delta: i64,
+    pub open_interest: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct PositionSettled {
+    pub market_index: u16,
+    pub margin_account: Pubkey,
+    /// The closed base.
+    pub base: i64,
+    pub price: i64,
+    pub realized_pnl: i64,
+    pub funding_settled: i64,
+    pub open_interest_after: u64,
 }
 
 #[event]
@@ -76,6 +152,18 @@ pub struct DelegateSet {
     pub margin_account: Pubkey,
     pub old_delegate: Pubkey,
     pub new_delegate: Pubkey,
+    pub limits: DelegateLimits,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct MarginModeSet {
+    pub margin_account: Pubkey,
+    pub old_mode: MarginMode,
+    pub new_mode: MarginMode,
+    pub maintenance_before: i64,
+    pub maintenance_after: i64,
+    pub initial_after: i64,
 }
 
 #[event]
@@ -127,12 +215,16 @@ pub struct Filled {
     pub taker_base_after: i64,
     pub maker_base_after: i64,
     pub open_interest_after: u64,
+    /// Which sides a delegate signed.
+    pub taker_by_delegate: bool,
+    pub maker_by_delegate: bool,
 }
 
 #[event]
 #[derive(Debug)]
 pub struct FundingUpdated {
     pub market_index: u16,
+    /// The mark the premium implies.
     pub mark_twap: i64,
     pub oracle_twap: i64,
     /// ppm per day, clamped.
@@ -143,8 +235,12 @@ pub struct FundingUpdated {
     pub index_delta: i64,
     pub cumulative_funding_long: i64,
     pub cumulative_funding_short: i64,
-    /// Trading fees moved into the insurance balance.
+    /// Trading and liquidation insurance fees moved into the insurance balance.
     pub fees_to_insurance: u64,
+    /// The period's fill notional at the oracle, and what its premium sum was divided by.
+    pub fill_notional: u64,
+    pub premium_weight: i64,
+    pub open_interest: u64,
 }
 
 #[event]
@@ -181,10 +277,29 @@ pub struct Liquidated {
 
 #[event]
 #[derive(Debug)]
+pub struct PortfolioLiquidated {
+    pub liquidatee: Pubkey,
+    pub liquidator: Pubkey,
+    /// The slice of every position taken (1e9 = all).
+    pub fraction: u64,
+    /// The fees of each market were scaled by this (ppm): `R / standard MM`.
+    pub fee_scale: u32,
+    pub positions_taken: u8,
+    /// The liquidator's gain at oracle prices, and the insurance fees, over all markets.
+    pub liquidation_fee: i64,
+    pub insurance_fee: i64,
+    pub equity_before: i64,
+    pub maintenance_before: i64,
+    pub equity_after: i64,
+    pub maintenance_after: i64,
+    pub being_liquidated: bool,
+}
+
+#[event]
+#[derive(Debug)]
 pub struct Bankruptcy {
     pub margin_account: Pubkey,
-    /// The market of the last liquidated position, whose open interest absorbs what insurance
-    /// could not pay.
+    /// The market whose open interest absorbs what insurance could not pay.
     pub market_index: u16,
     pub deficit: u64,
     pub insurance_paid: u64,
@@ -192,4 +307,51 @@ pub struct Bankruptcy {
     pub bad_debt: u64,
     /// Index units the long index rose and the short index fell by.
     pub index_delta: i64,
+    /// The open interest (both sides, base) the loss was spread over: the market's as it stood
+    /// before the takeover that closed the last position, less that position.
+    pub open_interest: u64,
+    /// What the liquidator's own pre-takeover position paid of it directly.
+    pub liquidator_share: u64,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct TriggerOrderPlaced {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    pub market_index: u16,
+    pub kind: TriggerKind,
+    pub trigger_price: i64,
+    pub limit_price: i64,
+    pub size: u64,
+    pub expiry: i64,
+    pub premium: u32,
+    pub by_delegate: bool,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct TriggerOrderCancelled {
+    pub margin_account: Pubkey,
+    pub order_id: u64,
+    /// 0: by the owner or delegate; 1: the position it reduced is gone or flipped.
+    pub reason: u8,
+}
+
+#[event]
+#[derive(Debug)]
+pub struct TriggerOrderExecuted {
+    pub margin_account: Pubkey,
+    pub executor: Pubkey,
+    pub order_id: u64,
+    pub market_index: u16,
+    pub kind: TriggerKind,
+    /// The trader's base change.
+    pub base_delta: i64,
+    pub price: i64,
+    pub oracle_price: i64,
+    pub limit_price: i64,
+    pub trader_fee: i64,
+    pub executor_fee: i64,
+    pub base_after: i64,
 }

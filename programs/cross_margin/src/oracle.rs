@@ -9,30 +9,42 @@
 //! Then, for every use: price > 0, `conf / price <= max_conf_ratio`, age `<= max_age`, publish
 //! time not more than `MAX_ORACLE_FUTURE_SKEW_SECS` ahead of the clock, and not older than the
 //! newest publish time the market has used (anyone can post an older verified update).
+//!
+//! A pull market accepts only the sponsored feed account of its feed id: the Pyth push-oracle
+//! PDA `[shard 0 as u16 LE, feed_id]`, whose `write_authority` is itself. A `PriceUpdateV2` a
+//! stranger posted with their own keypair would let them close it or let it go stale and freeze
+//! every account holding the market. Listing (and `SetOracle`) checks the address; every read
+//! checks the write authority (the address is the market's, checked by key).
+//!
+//! Prices are per contract: a market whose contract is `10^k` tokens scales the oracle's price by
+//! `10^k` (so a $0.00002 token listed per 1,000,000 keeps six significant digits).
 
 use anchor_lang::prelude::*;
 use pyth_sdk_solana::state::{load_price_account, PriceInfo, PriceStatus, SolanaPriceAccount};
 use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
 
-use crate::constants::{MAX_ORACLE_FUTURE_SKEW_SECS, PRICE_EXPONENT, RATIO_PRECISION};
+use crate::constants::{
+    MAX_ORACLE_FUTURE_SKEW_SECS, ORACLE_DEAD_AFTER_SECS, PRICE_EXPONENT, PYTH_FEED_SHARD,
+    RATIO_PRECISION,
+};
 use crate::error::ErrorCode;
+pub use crate::risk::OraclePrice;
 use crate::state::{Market, OracleSource};
 
 /// The Pyth receiver program, owner of `PriceUpdateV2` accounts (same id on every cluster).
 pub const PYTH_RECEIVER_PROGRAM_ID: Pubkey = pyth_solana_receiver_sdk::ID;
 /// The Pyth oracle program that owns legacy price accounts on Solana mainnet-beta.
 pub const PYTH_LEGACY_PROGRAM_ID: Pubkey = pubkey!("FsJ3A3u2vn5cTVofAjvy6y5kwABJAqYWpe4975bi2epH");
+/// The Pyth push-oracle program whose PDAs are the sponsored feed accounts.
+pub const PYTH_PUSH_ORACLE_PROGRAM_ID: Pubkey = pyth_solana_receiver_sdk::PYTH_PUSH_ORACLE_ID;
 
-/// A price at `PRICE_PRECISION` (quote native units per whole base unit).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
-pub struct OraclePrice {
-    pub price: i64,
-    /// Confidence interval (rounded up).
-    pub conf: u64,
-    /// Exponential moving average price (0 when the source has none).
-    pub ema_price: i64,
-    /// Unix seconds.
-    pub publish_time: i64,
+/// The sponsored feed account of `feed_id` (shard 0).
+pub fn sponsored_feed_address(feed_id: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(
+        &[&PYTH_FEED_SHARD.to_le_bytes(), feed_id],
+        &PYTH_PUSH_ORACLE_PROGRAM_ID,
+    )
+    .0
 }
 
 /// Which age limit applies: liquidation may use an older price than trading.
@@ -91,8 +103,16 @@ fn conf_to_price_precision(conf: u64, expo: i32) -> Result<u64> {
     Ok(to_price_precision(c, expo, true)? as u64)
 }
 
-/// Parses a `PriceUpdateV2` account's data (discriminator included) for feed `feed_id`.
-pub fn parse_pyth_pull(data: &[u8], feed_id: &[u8; 32]) -> Result<OraclePrice> {
+/// Parses a `PriceUpdateV2` account's data (discriminator included) for feed `feed_id`, per
+/// contract of `10^unit_exponent` tokens. `account`: the address it was read from, which must be
+/// its own write authority (the sponsored feed account); `None` skips that check (for tests of
+/// the bytes alone).
+pub fn parse_pyth_pull(
+    data: &[u8],
+    feed_id: &[u8; 32],
+    account: Option<&Pubkey>,
+    unit_exponent: u8,
+) -> Result<OraclePrice> {
     let update = PriceUpdateV2::try_deserialize(&mut &data[..])
         .map_err(|_| error!(ErrorCode::OracleInvalidData))?;
     let msg = &update.price_message;
@@ -101,16 +121,24 @@ pub fn parse_pyth_pull(data: &[u8], feed_id: &[u8; 32]) -> Result<OraclePrice> {
         update.verification_level == VerificationLevel::Full,
         ErrorCode::OracleUnverified
     );
+    if let Some(key) = account {
+        require_keys_eq!(
+            update.write_authority,
+            *key,
+            ErrorCode::OracleNotSponsoredFeed
+        );
+    }
+    let expo = msg.exponent.saturating_add(unit_exponent as i32);
     Ok(OraclePrice {
-        price: to_price_precision(msg.price, msg.exponent, false)?,
-        conf: conf_to_price_precision(msg.conf, msg.exponent)?,
-        ema_price: to_price_precision(msg.ema_price, msg.exponent, false)?,
+        price: to_price_precision(msg.price, expo, false)?,
+        conf: conf_to_price_precision(msg.conf, expo)?,
+        ema_price: to_price_precision(msg.ema_price, expo, false)?,
         publish_time: msg.publish_time,
     })
 }
 
-/// Parses a legacy Pyth price account's raw data.
-pub fn parse_pyth_legacy(data: &[u8]) -> Result<OraclePrice> {
+/// Parses a legacy Pyth price account's raw data, per contract of `10^unit_exponent` tokens.
+pub fn parse_pyth_legacy(data: &[u8], unit_exponent: u8) -> Result<OraclePrice> {
     // `load_price_account` casts in place and needs 8-byte alignment (always true for account
     // data on chain); refuse rather than panic on a misaligned buffer.
     require!(
@@ -126,10 +154,11 @@ pub fn parse_pyth_legacy(data: &[u8]) -> Result<OraclePrice> {
         data[status_at] == PriceStatus::Trading as u8,
         ErrorCode::OracleNotTrading
     );
+    let expo = acc.expo.saturating_add(unit_exponent as i32);
     Ok(OraclePrice {
-        price: to_price_precision(acc.agg.price, acc.expo, false)?,
-        conf: conf_to_price_precision(acc.agg.conf, acc.expo)?,
-        ema_price: to_price_precision(acc.ema_price.val, acc.expo, false)?,
+        price: to_price_precision(acc.agg.price, expo, false)?,
+        conf: conf_to_price_precision(acc.agg.conf, expo)?,
+        ema_price: to_price_precision(acc.ema_price.val, expo, false)?,
         publish_time: acc.timestamp,
     })
 }
@@ -156,33 +185,62 @@ pub fn check_price(p: &OraclePrice, limits: &OracleLimits, now: i64) -> Result<(
     Ok(())
 }
 
-/// Owner check and parse of an oracle account's raw data, without freshness (the SDK and keeper
-/// read prices with this too).
+/// What identifies a market's oracle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleSpec {
+    pub source: OracleSource,
+    pub feed_id: [u8; 32],
+    pub unit_exponent: u8,
+}
+
+impl OracleSpec {
+    pub fn of(market: &Market) -> Result<Self> {
+        Ok(OracleSpec {
+            source: market.oracle_source()?,
+            feed_id: market.pyth_feed_id,
+            unit_exponent: market.unit_exponent,
+        })
+    }
+}
+
+/// Owner check and parse of the oracle account `key`'s raw data, without freshness (the SDK and
+/// keeper read prices with this too).
 pub fn parse_oracle_data(
+    key: &Pubkey,
     owner: &Pubkey,
     data: &[u8],
-    source: OracleSource,
-    feed_id: &[u8; 32],
+    spec: &OracleSpec,
 ) -> Result<OraclePrice> {
-    let expected_owner = match source {
+    let expected_owner = match spec.source {
         OracleSource::PythPull => PYTH_RECEIVER_PROGRAM_ID,
         OracleSource::PythLegacy => PYTH_LEGACY_PROGRAM_ID,
     };
     require_keys_eq!(*owner, expected_owner, ErrorCode::OracleWrongOwner);
-    match source {
-        OracleSource::PythPull => parse_pyth_pull(data, feed_id),
-        OracleSource::PythLegacy => parse_pyth_legacy(data),
+    match spec.source {
+        OracleSource::PythPull => {
+            parse_pyth_pull(data, &spec.feed_id, Some(key), spec.unit_exponent)
+        }
+        OracleSource::PythLegacy => parse_pyth_legacy(data, spec.unit_exponent),
     }
 }
 
-/// Owner check and parse, without freshness: used when a market is listed.
-pub fn parse_oracle_account(
-    info: &AccountInfo,
-    source: OracleSource,
-    feed_id: &[u8; 32],
-) -> Result<OraclePrice> {
+/// Owner check and parse, without freshness.
+pub fn parse_oracle_account(info: &AccountInfo, spec: &OracleSpec) -> Result<OraclePrice> {
     let data = info.try_borrow_data()?;
-    parse_oracle_data(info.owner, &data, source, feed_id)
+    parse_oracle_data(info.key, info.owner, &data, spec)
+}
+
+/// What listing (and moving) a market's oracle checks: the account parses as the declared
+/// source, and a pull oracle is the sponsored feed account of its feed id.
+pub fn check_listed_oracle(info: &AccountInfo, spec: &OracleSpec) -> Result<OraclePrice> {
+    if spec.source == OracleSource::PythPull {
+        require_keys_eq!(
+            *info.key,
+            sponsored_feed_address(&spec.feed_id),
+            ErrorCode::OracleNotSponsoredFeed
+        );
+    }
+    parse_oracle_account(info, spec)
 }
 
 /// The market's price for `use_`, with every check. Does not record the publish time: callers
@@ -194,9 +252,35 @@ pub fn read_oracle(
     use_: OracleUse,
 ) -> Result<OraclePrice> {
     require_keys_eq!(*info.key, market.oracle, ErrorCode::OracleWrongKey);
-    let price = parse_oracle_account(info, market.oracle_source()?, &market.pyth_feed_id)?;
+    let price = parse_oracle_account(info, &OracleSpec::of(market)?)?;
     check_price(&price, &OracleLimits::of(market, use_), now)?;
     Ok(price)
+}
+
+/// Whether a failed read means the price is unusable right now (stale, too uncertain, halted,
+/// not positive), as opposed to a wrong account (which is always refused).
+pub fn is_price_unavailable(e: &Error) -> bool {
+    let unavailable = [
+        ErrorCode::OracleStale,
+        ErrorCode::OracleConfidenceTooWide,
+        ErrorCode::OracleNotTrading,
+        ErrorCode::OracleNonPositivePrice,
+    ];
+    matches!(e, Error::AnchorError(a) if unavailable.iter().any(|c| u32::from(*c) == a.error_code_number))
+}
+
+/// Whether the market's oracle is dead: it is the market's account, the program has recorded no
+/// valid price for `ORACLE_DEAD_AFTER_SECS`, and the account either cannot be read as the
+/// market's oracle at all (closed, replaced) or holds nothing published within that time.
+pub fn oracle_is_dead(info: &AccountInfo, market: &Market, now: i64) -> Result<bool> {
+    require_keys_eq!(*info.key, market.oracle, ErrorCode::OracleWrongKey);
+    if now.saturating_sub(market.last_oracle_publish_time) <= ORACLE_DEAD_AFTER_SECS {
+        return Ok(false);
+    }
+    Ok(match parse_oracle_account(info, &OracleSpec::of(market)?) {
+        Ok(p) => now.saturating_sub(p.publish_time) > ORACLE_DEAD_AFTER_SECS,
+        Err(_) => true,
+    })
 }
 
 #[cfg(test)]
@@ -245,7 +329,7 @@ mod tests {
     #[test]
     fn real_pull_update_sol_usd() {
         let buf = aligned(SOL_PULL);
-        let p = parse_pyth_pull(bytes(&buf, SOL_PULL.len()), &sol_feed()).unwrap();
+        let p = parse_pyth_pull(bytes(&buf, SOL_PULL.len()), &sol_feed(), None, 0).unwrap();
         // 14061593700e-8 = $140.615937; conf 13793699e-8 = 0.13793699 -> rounded up.
         assert_eq!(p.price, 140_615_937);
         assert_eq!(p.conf, 137_937);
@@ -259,12 +343,37 @@ mod tests {
     }
 
     #[test]
+    fn real_pull_update_is_the_sponsored_feed_account() {
+        // The dump is SOL/USD's sponsored feed: its address is the push-oracle PDA of the feed
+        // id, and its write authority is itself.
+        let key: Pubkey = "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE"
+            .parse()
+            .unwrap();
+        assert_eq!(sponsored_feed_address(&sol_feed()), key);
+        let buf = aligned(SOL_PULL);
+        let data = bytes(&buf, SOL_PULL.len());
+        parse_pyth_pull(data, &sol_feed(), Some(&key), 0).unwrap();
+        assert_eq!(
+            code_of(parse_pyth_pull(
+                data,
+                &sol_feed(),
+                Some(&Pubkey::new_unique()),
+                0
+            )),
+            Some(u32::from(ErrorCode::OracleNotSponsoredFeed))
+        );
+        // per 1,000 SOL: $140,615.937000
+        let p = parse_pyth_pull(data, &sol_feed(), Some(&key), 3).unwrap();
+        assert_eq!((p.price, p.conf), (140_615_937_000, 137_936_990));
+    }
+
+    #[test]
     fn real_pull_update_other_feed_is_refused() {
         let buf = aligned(SOL_PULL);
         let mut feed = sol_feed();
         feed[0] ^= 1;
         assert_eq!(
-            code_of(parse_pyth_pull(bytes(&buf, SOL_PULL.len()), &feed)),
+            code_of(parse_pyth_pull(bytes(&buf, SOL_PULL.len()), &feed, None, 0)),
             Some(u32::from(ErrorCode::OracleWrongFeedId))
         );
     }
@@ -280,7 +389,12 @@ mod tests {
         raw.truncate(134);
         let buf = aligned(&raw);
         assert_eq!(
-            code_of(parse_pyth_pull(bytes(&buf, raw.len()), &sol_feed())),
+            code_of(parse_pyth_pull(
+                bytes(&buf, raw.len()),
+                &sol_feed(),
+                None,
+                0
+            )),
             Some(u32::from(ErrorCode::OracleUnverified))
         );
     }
@@ -289,12 +403,17 @@ mod tests {
     fn legacy_bytes_are_not_a_pull_update() {
         let buf = aligned(USDC_LEGACY);
         assert_eq!(
-            code_of(parse_pyth_pull(bytes(&buf, USDC_LEGACY.len()), &sol_feed())),
+            code_of(parse_pyth_pull(
+                bytes(&buf, USDC_LEGACY.len()),
+                &sol_feed(),
+                None,
+                0
+            )),
             Some(u32::from(ErrorCode::OracleInvalidData))
         );
         let buf = aligned(SOL_PULL);
         assert_eq!(
-            code_of(parse_pyth_legacy(bytes(&buf, SOL_PULL.len()))),
+            code_of(parse_pyth_legacy(bytes(&buf, SOL_PULL.len()), 0)),
             Some(u32::from(ErrorCode::OracleInvalidData))
         );
     }
@@ -302,7 +421,7 @@ mod tests {
     #[test]
     fn real_legacy_usdc_usd() {
         let buf = aligned(USDC_LEGACY);
-        let p = parse_pyth_legacy(bytes(&buf, USDC_LEGACY.len())).unwrap();
+        let p = parse_pyth_legacy(bytes(&buf, USDC_LEGACY.len()), 0).unwrap();
         // 100000750e-8 = $1.0000075 -> 1.000007 (down); conf 24249e-8 -> 0.000243 (up).
         assert_eq!(p.price, 1_000_007);
         assert_eq!(p.conf, 243);
@@ -318,7 +437,7 @@ mod tests {
     #[test]
     fn real_ancient_legacy_is_stale() {
         let buf = aligned(OLD_LEGACY);
-        let p = parse_pyth_legacy(bytes(&buf, OLD_LEGACY.len())).unwrap();
+        let p = parse_pyth_legacy(bytes(&buf, OLD_LEGACY.len()), 0).unwrap();
         assert_eq!(p.price, 32_112_500); // 32112500000e-9
         assert_eq!(p.conf, 30_000);
         assert_eq!(p.publish_time, 0);
@@ -338,7 +457,7 @@ mod tests {
             raw[at] = bad;
             let buf = aligned(&raw);
             assert_eq!(
-                code_of(parse_pyth_legacy(bytes(&buf, raw.len()))),
+                code_of(parse_pyth_legacy(bytes(&buf, raw.len()), 0)),
                 Some(u32::from(ErrorCode::OracleNotTrading)),
                 "status {bad}"
             );

@@ -1,14 +1,19 @@
-//! What a trade does to one margin account, shared by `fill` and `liquidate`: funding settlement of
-//! the traded position, position accounting, fees, and the margin rules after the trade.
+//! What a trade does to margin accounts, shared by `fill`, `liquidate`, `liquidate_portfolio` and
+//! `execute_trigger_order`: funding settlement of the traded position, position accounting, fees,
+//! the margin rules after the trade, delegate limits, and open interest.
 
 use anchor_lang::prelude::*;
 
 use crate::error::ErrorCode;
-use crate::health::{account_health, settle_position_funding, MarketView};
-use crate::risk::{apply_trade, grows_risk, open_interest_delta, trade_quote, Health};
-use crate::state::{MarginAccount, Market, Position};
+use crate::health_accounts::{account_health, settle_position_funding};
+use crate::risk::{
+    apply_trade, grows_risk, open_interest_delta, trade_cost_at_oracle, trade_quote, Health,
+    MarketView,
+};
+use crate::state::{MarginAccount, Market, MarketStatus, Position, SignerRole};
 
-/// What a fill did to one account.
+/// What a trade did to one account.
+#[derive(Clone, Copy, Debug)]
 pub struct Side {
     pub old_base: i64,
     pub new_base: i64,
@@ -18,24 +23,33 @@ pub struct Side {
     pub after: Health,
 }
 
-/// Settles the traded position's funding, applies the trade of `base_delta` at `price` and
-/// charges `fee` (negative: a rebate), and measures health before and after.
-pub fn apply_side(
+impl Side {
+    pub fn grows(&self) -> bool {
+        grows_risk(self.old_base, self.new_base)
+    }
+}
+
+/// What a trade did to an account's position and collateral (no health measured).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TradeEffect {
+    pub old_base: i64,
+    pub new_base: i64,
+    pub realized: i64,
+    pub fee: i64,
+}
+
+/// Settles the traded position's funding, applies the trade of `base_delta` at `price` in
+/// `view`'s market and charges `fee` (negative: a rebate).
+pub fn apply_trade_effect(
     account: &mut MarginAccount,
-    market: &Market,
-    markets: &[MarketView],
+    view: &MarketView,
+    min_position_base: u64,
     base_delta: i64,
     price: i64,
     fee: i64,
-) -> Result<Side> {
-    let view = markets
-        .iter()
-        .find(|m| m.market_index == market.market_index)
-        .ok_or_else(|| error!(ErrorCode::HealthAccountMissing))?;
+) -> Result<TradeEffect> {
     settle_position_funding(account, view)?;
-    let before = account_health(account, markets)?;
-
-    let pos = account.position_or_free_slot(market.market_index)?;
+    let pos = account.position_or_free_slot(view.market_index)?;
     let old_base = pos.base;
     let r = apply_trade(
         pos.base,
@@ -49,10 +63,10 @@ pub fn apply_side(
         pos.base = r.base;
         pos.quote = r.quote;
         // after a flip the position settles against the other side's index
-        pos.funding_snapshot = market.funding_index(r.base);
+        pos.funding_snapshot = view.funding_index(r.base);
     }
     require!(
-        r.base == 0 || r.base.unsigned_abs() >= market.min_position_base,
+        r.base == 0 || r.base.unsigned_abs() >= min_position_base,
         ErrorCode::PositionBelowMinimum
     );
 
@@ -73,21 +87,54 @@ pub fn apply_side(
         .total_rebates
         .checked_add(fee.min(0).unsigned_abs())
         .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-    let after = account_health(account, markets)?;
-    Ok(Side {
+    Ok(TradeEffect {
         old_base,
         new_base: r.base,
         realized: r.realized_pnl,
         fee,
+    })
+}
+
+fn view_of(markets: &[MarketView], market_index: u16) -> Result<MarketView> {
+    markets
+        .iter()
+        .find(|m| m.market_index == market_index)
+        .copied()
+        .ok_or_else(|| error!(ErrorCode::HealthAccountMissing))
+}
+
+/// `apply_trade_effect` with the account's health measured before (funding of the traded
+/// position settled) and after. `markets` holds a view of every market the account holds (and
+/// the traded one).
+pub fn apply_side(
+    account: &mut MarginAccount,
+    markets: &[MarketView],
+    market_index: u16,
+    min_position_base: u64,
+    base_delta: i64,
+    price: i64,
+    fee: i64,
+) -> Result<Side> {
+    let view = view_of(markets, market_index)?;
+    settle_position_funding(account, &view)?;
+    let before = account_health(account, markets)?;
+    let e = apply_trade_effect(account, &view, min_position_base, base_delta, price, fee)?;
+    let after = account_health(account, markets)?;
+    Ok(Side {
+        old_base: e.old_base,
+        new_base: e.new_base,
+        realized: e.realized,
+        fee: e.fee,
         before,
         after,
     })
 }
 
 /// Growing risk needs initial margin (and no liquidation in progress); a pure reduction must
-/// leave the account above maintenance or at least not lower `E - MM`.
+/// leave the account above maintenance or at least not lower `E - MM`. Both in the account's
+/// margin mode.
 pub fn check_margin(side: &Side, being_liquidated: bool) -> Result<()> {
-    if grows_risk(side.old_base, side.new_base) {
+    if side.grows() {
         require!(!being_liquidated, ErrorCode::AccountBeingLiquidated);
         require!(side.after.meets_initial(), ErrorCode::InitialMarginViolated);
     } else {
@@ -127,11 +174,29 @@ pub fn update_open_interest(
     b: &Side,
     cap_applies: bool,
 ) -> Result<()> {
-    let (al, as_) = open_interest_delta(a.old_base, a.new_base);
-    let (bl, bs) = open_interest_delta(b.old_base, b.new_base);
+    update_open_interest_bases(
+        market,
+        (a.old_base, a.new_base),
+        (b.old_base, b.new_base),
+        cap_applies,
+    )
+}
+
+/// `update_open_interest` from each side's `(old base, new base)`.
+pub fn update_open_interest_bases(
+    market: &mut Market,
+    a: (i64, i64),
+    b: (i64, i64),
+    cap_applies: bool,
+) -> Result<()> {
+    let (al, as_) = open_interest_delta(a.0, a.1);
+    let (bl, bs) = open_interest_delta(b.0, b.1);
     let oi_long = market.open_interest_long as i128 + al + bl;
     let oi_short = market.open_interest_short as i128 + as_ + bs;
-    require!(oi_long == oi_short && oi_long >= 0, ErrorCode::MathOverflow);
+    require!(
+        oi_long == oi_short && oi_long >= 0,
+        ErrorCode::InvariantViolation
+    );
     if cap_applies {
         require!(
             oi_long <= market.open_interest_cap as i128
@@ -142,4 +207,129 @@ pub fn update_open_interest(
     market.open_interest_long = oi_long as u64;
     market.open_interest_short = oi_short as u64;
     Ok(())
+}
+
+/// For a side a delegate signed: the delegate's limits, and the trade's cost at the oracle
+/// charged to its budget.
+pub fn charge_if_delegate(
+    account: &mut MarginAccount,
+    role: SignerRole,
+    side: &Side,
+    price: i64,
+    oracle: i64,
+    now: i64,
+) -> Result<()> {
+    charge_effect_if_delegate(
+        account,
+        role,
+        &TradeEffect {
+            old_base: side.old_base,
+            new_base: side.new_base,
+            realized: side.realized,
+            fee: side.fee,
+        },
+        price,
+        oracle,
+        now,
+    )
+}
+
+/// `charge_if_delegate` for a trade effect.
+pub fn charge_effect_if_delegate(
+    account: &mut MarginAccount,
+    role: SignerRole,
+    e: &TradeEffect,
+    price: i64,
+    oracle: i64,
+    now: i64,
+) -> Result<()> {
+    if role != SignerRole::Delegate {
+        return Ok(());
+    }
+    let delta = e
+        .new_base
+        .checked_sub(e.old_base)
+        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+    let cost = trade_cost_at_oracle(delta, price, oracle, e.fee)?;
+    account.charge_delegate(price, oracle, grows_risk(e.old_base, e.new_base), cost, now)
+}
+
+/// A trade between two accounts at an agreed `price` (a fill, or a trigger order's execution):
+/// `a` trades `base_delta`, `b` the opposite. Both sides' margin is checked in their modes,
+/// flags refreshed, delegate limits applied, open interest updated (within the cap), and the net
+/// fee accrued to the market for the insurance fund.
+pub struct TwoPartyTrade<'a> {
+    pub market: &'a mut Market,
+    pub markets: &'a [MarketView],
+    pub base_delta: i64,
+    pub price: i64,
+    pub oracle_price: i64,
+    pub fee_a: i64,
+    pub fee_b: i64,
+    pub status: MarketStatus,
+    pub buffer: u32,
+    pub now: i64,
+}
+
+impl TwoPartyTrade<'_> {
+    pub fn execute(
+        self,
+        a: &mut MarginAccount,
+        a_role: SignerRole,
+        b: &mut MarginAccount,
+        b_role: SignerRole,
+    ) -> Result<(Side, Side)> {
+        let minus = self
+            .base_delta
+            .checked_neg()
+            .ok_or_else(|| error!(ErrorCode::InvalidFillSize))?;
+        let (index, min) = (self.market.market_index, self.market.min_position_base);
+        let sa = apply_side(
+            a,
+            self.markets,
+            index,
+            min,
+            self.base_delta,
+            self.price,
+            self.fee_a,
+        )?;
+        let sb = apply_side(b, self.markets, index, min, minus, self.price, self.fee_b)?;
+
+        let size = self.base_delta.unsigned_abs();
+        let closes = sa.new_base == 0 || sb.new_base == 0;
+        // Closing a whole position is always possible, whatever the lot and minimum became.
+        require!(
+            size.is_multiple_of(self.market.base_lot_size) || closes,
+            ErrorCode::SizeNotMultipleOfLot
+        );
+        require!(
+            size >= self.market.min_position_base || closes,
+            ErrorCode::FillBelowMinimum
+        );
+        if self.status == MarketStatus::ReduceOnly {
+            require!(!sa.grows() && !sb.grows(), ErrorCode::MarketReduceOnly);
+        }
+        update_open_interest(self.market, &sa, &sb, true)?;
+
+        // A flagged account whose equity is back above the buffer is no longer being
+        // liquidated; one that still is may only reduce risk.
+        let a_flagged = refresh_liquidation_flag(a, &sa.before, self.buffer)?;
+        let b_flagged = refresh_liquidation_flag(b, &sb.before, self.buffer)?;
+        check_margin(&sa, a_flagged)?;
+        check_margin(&sb, b_flagged)?;
+        refresh_liquidation_flag(a, &sa.after, self.buffer)?;
+        refresh_liquidation_flag(b, &sb.after, self.buffer)?;
+        charge_if_delegate(a, a_role, &sa, self.price, self.oracle_price, self.now)?;
+        charge_if_delegate(b, b_role, &sb, self.price, self.oracle_price, self.now)?;
+
+        // Fees go to the insurance fund at the next funding update.
+        let net_fee = sa.fee as i128 + sb.fee as i128;
+        require!(net_fee >= 0, ErrorCode::InvariantViolation);
+        self.market.insurance_fees_pending = self
+            .market
+            .insurance_fees_pending
+            .checked_add(net_fee as u64)
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+        Ok((sa, sb))
+    }
 }

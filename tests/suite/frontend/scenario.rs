@@ -65,7 +65,7 @@ impl Replay {
             ema: price,
             publish_time: self.env.now,
         };
-        let data = pyth::pull_data(self.feeds[&oracle], q, VerificationLevel::Full);
+        let data = pyth::pull_data(oracle, self.feeds[&oracle], q, VerificationLevel::Full);
         self.env
             .set_raw(oracle, PYTH_RECEIVER_PROGRAM_ID, data)
             .await;
@@ -374,7 +374,7 @@ async fn the_typescript_scenario_replays_in_program_test() {
     for (name, k) in [("alice", alice), ("bob", bob), ("liz", liz)] {
         let acc = r.env.account(k).await.unwrap();
         let decoded = decode::decode_margin_account(&acc.data).unwrap();
-        let report = crossmargin_sdk::risk::account_report(&decoded, &priced).unwrap();
+        let report = crossmargin_sdk::risk::account_report(&decoded, &priced, None).unwrap();
         assert!(!report.liquidatable, "{name} is healthy at the end");
         accounts.push(json!({
             "name": name,

@@ -6,13 +6,17 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountSerialize, Discriminator};
 use bytemuck::Zeroable;
+use cross_margin::instructions::TriggerOrderParams;
 use cross_margin::oracle::{
-    check_price, parse_oracle_data, OracleLimits, OraclePrice, PYTH_LEGACY_PROGRAM_ID,
+    check_price, parse_oracle_data, OracleLimits, OraclePrice, OracleSpec, PYTH_LEGACY_PROGRAM_ID,
     PYTH_RECEIVER_PROGRAM_ID,
 };
-use cross_margin::risk::{PositionRisk, RiskParams};
-use cross_margin::state::{Exchange, MarginAccount, Market, MarketParams, OracleSource};
-use crossmargin_sdk::risk::{PositionInput, PositionReport, RiskReport};
+use cross_margin::risk::{MarginMode, PositionRisk, RiskParams, TriggerKind};
+use cross_margin::state::{
+    ActionStatus, AdminAction, DelegateLimits, Exchange, MarginAccount, Market, MarketParams,
+    MarketStatus, OracleSource, QueuedAction, TriggerOrder, TriggerOrders,
+};
+use crossmargin_sdk::risk::{OrderReport, PositionInput, PositionReport, RiskReport};
 use crossmargin_sdk::{health, instructions as ixs, pda};
 use pyth_sdk_solana::state::{
     AccountType, PriceStatus, PriceType, SolanaPriceAccount, MAGIC, VERSION_2,
@@ -83,6 +87,8 @@ fn params(seed: u32) -> MarketParams {
         base_lot_size: 1_000_000 + seed as u64,
         min_position_base: 10_000_000 + seed as u64,
         open_interest_cap: 10_000_000_000_000 + seed as u64,
+        margin_group: (seed % 7) as u8,
+        systematic_share: 100_000 + seed,
     }
 }
 
@@ -104,6 +110,8 @@ fn params_json(p: &MarketParams) -> Value {
         "baseLotSize": s(p.base_lot_size),
         "minPositionBase": s(p.min_position_base),
         "openInterestCap": s(p.open_interest_cap),
+        "marginGroup": p.margin_group,
+        "systematicShare": p.systematic_share,
     })
 }
 
@@ -113,15 +121,20 @@ fn exchange() -> Exchange {
     Exchange {
         admin: wallet(1),
         pending_admin: wallet(2),
+        guardian: wallet(4),
         collateral_mint: wallet(3),
         vault: pda::vault(),
         insurance_balance: 123_456_789_012,
         bad_debt: 987_654,
         socialized_loss: 55_555_555,
+        next_action_id: 77,
         liquidation_buffer: 200_000,
+        timelock_delay_secs: 172_800,
         market_count: 3,
+        portfolio_margin_enabled: true,
         bump: 254,
         vault_bump: 253,
+        lookup_tables: vec![wallet(5), wallet(6)],
         reserved: [0; 64],
     }
 }
@@ -130,15 +143,20 @@ fn exchange_json(e: &Exchange) -> Value {
     json!({
         "admin": e.admin.to_string(),
         "pendingAdmin": e.pending_admin.to_string(),
+        "guardian": e.guardian.to_string(),
         "collateralMint": e.collateral_mint.to_string(),
         "vault": e.vault.to_string(),
         "insuranceBalance": s(e.insurance_balance),
         "badDebt": s(e.bad_debt),
         "socializedLoss": s(e.socialized_loss),
+        "nextActionId": s(e.next_action_id),
         "liquidationBuffer": e.liquidation_buffer,
+        "timelockDelaySecs": e.timelock_delay_secs,
         "marketCount": e.market_count,
+        "portfolioMarginEnabled": e.portfolio_margin_enabled,
         "bump": e.bump,
         "vaultBump": e.vault_bump,
+        "lookupTables": e.lookup_tables.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
     })
 }
 
@@ -184,8 +202,11 @@ fn markets() -> Vec<(Market, OracleAccount)> {
         .iter()
         .map(|&(sym, idx, source, price, conf, ema, expo)| {
             let n = idx as i64 + 1;
-            let address = wallet(100 + idx);
             let feed = feed_id(idx);
+            let address = match source {
+                OracleSource::PythPull => pda::sponsored_feed(&feed),
+                OracleSource::PythLegacy => wallet(100 + idx),
+            };
             let mut m = Market::zeroed();
             m.oracle = address;
             m.pyth_feed_id = feed;
@@ -203,13 +224,20 @@ fn markets() -> Vec<(Market, OracleAccount)> {
             m.last_funding_ts = 1_750_000_000 + n;
             m.last_funding_rate = if idx == 1 { -166 } else { 250 * n };
             m.last_oracle_publish_time = 1_750_000_100 + n;
-            m.twap.mark_sum = 11 * n;
-            m.twap.oracle_sum = 12 * n;
-            m.twap.last_update_ts = 13 * n;
-            m.twap.last_fill_price = 14 * n;
-            m.twap.last_fill_ts = 15 * n;
-            m.twap.last_oracle_price = 16 * n;
+            m.funding
+                .oracle_sum
+                .set(11 * n as i128 * 1_000_000_000_000_000_000_000);
+            m.funding.last_update_ts = 13 * n;
+            m.funding.last_oracle_price = 16 * n;
+            m.funding.fill_notional = 14 * n as u64;
+            m.funding.fill_premium = -15 * n;
             m.insurance_fees_pending = 17 * n as u64;
+            m.settlement_price = 18 * n;
+            m.settled_at = 19 * n;
+            m.status_expires_at = 1_750_000_500 + n;
+            m.margin_group = p.margin_group;
+            m.systematic_share = p.systematic_share;
+            m.unit_exponent = idx * 3;
             m.initial_margin_ratio = p.initial_margin_ratio;
             m.maintenance_margin_ratio = p.maintenance_margin_ratio;
             m.liquidation_fee = p.liquidation_fee;
@@ -232,6 +260,7 @@ fn markets() -> Vec<(Market, OracleAccount)> {
                     address,
                     owner: PYTH_RECEIVER_PROGRAM_ID,
                     data: pull(
+                        address,
                         feed,
                         price,
                         conf,
@@ -278,17 +307,20 @@ fn market_json(m: &Market) -> Value {
         ("lastFundingRate", s(m.last_funding_rate)),
         ("lastOraclePublishTime", s(m.last_oracle_publish_time)),
         (
-            "twap",
+            "funding",
             json!({
-                "markSum": s(m.twap.mark_sum),
-                "oracleSum": s(m.twap.oracle_sum),
-                "lastUpdateTs": s(m.twap.last_update_ts),
-                "lastFillPrice": s(m.twap.last_fill_price),
-                "lastFillTs": s(m.twap.last_fill_ts),
-                "lastOraclePrice": s(m.twap.last_oracle_price),
+                "oracleSum": s(m.funding.oracle_sum.get()),
+                "lastUpdateTs": s(m.funding.last_update_ts),
+                "lastOraclePrice": s(m.funding.last_oracle_price),
+                "fillNotional": s(m.funding.fill_notional),
+                "fillPremium": s(m.funding.fill_premium),
             }),
         ),
         ("insuranceFeesPending", s(m.insurance_fees_pending)),
+        ("settlementPrice", s(m.settlement_price)),
+        ("settledAt", s(m.settled_at)),
+        ("statusExpiresAt", s(m.status_expires_at)),
+        ("unitExponent", json!(m.unit_exponent)),
         ("marketIndex", json!(m.market_index)),
         ("oracleSource", json!(m.oracle_source)),
         ("status", json!(m.status)),
@@ -324,6 +356,14 @@ fn margin_account(
     a.bump = 240 + owner % 10;
     a.total_rebates = 6_000 + owner as u64;
     a.total_deficit_covered = 7 * owner as u64;
+    a.margin_mode = (owner % 2) as u8;
+    a.delegate_reduce_only = (owner % 3 == 1) as u8;
+    a.delegate_max_deviation = 10_000 + owner as u32;
+    a.delegate_period_secs = 86_400 + owner as u32;
+    a.delegate_loss_budget = 100_000_000 + owner as u64;
+    a.delegate_period_start = 1_750_000_000 + owner as i64;
+    a.delegate_period_spent = 3_000_000 + owner as u64;
+    a.total_delegate_cost = 9_000_000 + owner as u64;
     for &(slot, market, base, quote, snapshot) in slots {
         a.positions[slot].market_index = market;
         a.positions[slot].base = base;
@@ -394,7 +434,125 @@ fn margin_account_json(a: &MarginAccount) -> Value {
         })).collect::<Vec<_>>(),
         "totalRebates": s(a.total_rebates),
         "totalDeficitCovered": s(a.total_deficit_covered),
+        "marginMode": a.margin_mode,
+        "delegateReduceOnly": a.delegate_reduce_only != 0,
+        "delegateMaxDeviation": a.delegate_max_deviation,
+        "delegatePeriodSecs": a.delegate_period_secs,
+        "delegateLossBudget": s(a.delegate_loss_budget),
+        "delegatePeriodStart": s(a.delegate_period_start),
+        "delegatePeriodSpent": s(a.delegate_period_spent),
+        "totalDelegateCost": s(a.total_delegate_cost),
     })
+}
+
+fn trigger_orders() -> (Pubkey, TriggerOrders) {
+    let owner = pda::margin_account(&wallet(10), 0);
+    let mut t = TriggerOrders::zeroed();
+    t.margin_account = owner;
+    t.payer = wallet(10);
+    t.next_order_id = 9;
+    t.bump = 251;
+    for (slot, id) in [(0usize, 3u64), (5, 7), (31, 8)] {
+        t.orders[slot] = TriggerOrder {
+            id,
+            trigger_price: 2_850_000_000 + id as i64,
+            limit_price: 2_800_000_000 - id as i64,
+            size: 1_000_000 * id,
+            expiry: 1_760_000_000 + id as i64,
+            placed_at: 1_750_000_000 + id as i64,
+            premium: 2_000 + id as u32,
+            market_index: (id % 3) as u16,
+            kind: (id % 2) as u8,
+            flags: TriggerOrder::IN_USE
+                | if id % 2 == 1 { TriggerOrder::LONG } else { 0 }
+                | if id == 8 {
+                    TriggerOrder::BY_DELEGATE
+                } else {
+                    0
+                },
+        };
+    }
+    (pda::trigger_orders(&owner), t)
+}
+
+fn trigger_orders_json(t: &TriggerOrders) -> Value {
+    json!({
+        "marginAccount": t.margin_account.to_string(),
+        "payer": t.payer.to_string(),
+        "nextOrderId": s(t.next_order_id),
+        "bump": t.bump,
+        "orders": t.orders.iter().map(|o| json!({
+            "id": s(o.id),
+            "triggerPrice": s(o.trigger_price),
+            "limitPrice": s(o.limit_price),
+            "size": s(o.size),
+            "expiry": s(o.expiry),
+            "placedAt": s(o.placed_at),
+            "premium": o.premium,
+            "marketIndex": o.market_index,
+            "kind": o.kind,
+            "flags": o.flags,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn queued_actions() -> Vec<(QueuedAction, Value)> {
+    let p = params(31);
+    let actions: Vec<(AdminAction, Value)> = vec![
+        (
+            AdminAction::AddMarket {
+                symbol: crate::harness::symbol("1000BONK-PERP"),
+                oracle: pda::sponsored_feed(&feed_id(8)),
+                oracle_source: OracleSource::PythPull,
+                pyth_feed_id: feed_id(8),
+                tokens_per_contract: 1_000,
+                params: p,
+            },
+            json!({"addMarket": {"symbol": "1000BONK-PERP", "oracle": pda::sponsored_feed(&feed_id(8)).to_string(),
+                   "oracleSource": 0, "pythFeedId": hex(&feed_id(8)), "tokensPerContract": "1000", "params": params_json(&p)}}),
+        ),
+        (
+            AdminAction::SetLookupTables {
+                tables: vec![wallet(5), wallet(6), wallet(7)],
+            },
+            json!({"setLookupTables": {"tables": [wallet(5).to_string(), wallet(6).to_string(), wallet(7).to_string()]}}),
+        ),
+        (
+            AdminAction::SettleMarket { market_index: 2 },
+            json!({"settleMarket": {"marketIndex": 2}}),
+        ),
+    ];
+    actions
+        .into_iter()
+        .enumerate()
+        .map(|(i, (action, v))| {
+            let q = QueuedAction {
+                id: 40 + i as u64,
+                proposer: wallet(1),
+                queued_at: 1_750_000_000 + i as i64,
+                execute_after: 1_750_086_400 + i as i64,
+                status: [
+                    ActionStatus::Queued,
+                    ActionStatus::Executed,
+                    ActionStatus::Cancelled,
+                ][i],
+                resolved_at: 1_750_090_000 * (i as i64),
+                action,
+                bump: 200 + i as u8,
+            };
+            let json = json!({
+                "id": s(q.id),
+                "proposer": q.proposer.to_string(),
+                "queuedAt": s(q.queued_at),
+                "executeAfter": s(q.execute_after),
+                "status": i,
+                "resolvedAt": s(q.resolved_at),
+                "action": v,
+                "bump": q.bump,
+            });
+            (q, json)
+        })
+        .collect()
 }
 
 fn zero_copy_bytes<T: bytemuck::Pod + Discriminator>(v: &T) -> Vec<u8> {
@@ -406,6 +564,7 @@ fn zero_copy_bytes<T: bytemuck::Pod + Discriminator>(v: &T) -> Vec<u8> {
 // ---- oracles ----
 
 fn pull(
+    write_authority: Pubkey,
     feed: [u8; 32],
     price: i64,
     conf: u64,
@@ -415,7 +574,7 @@ fn pull(
     level: VerificationLevel,
 ) -> Vec<u8> {
     let update = PriceUpdateV2 {
-        write_authority: wallet(7),
+        write_authority,
         verification_level: level,
         price_message: PriceFeedMessage {
             feed_id: feed,
@@ -466,15 +625,15 @@ fn legacy(
 
 /// Parses as the program does (account data is 8-byte aligned on chain).
 fn parse(
+    key: &Pubkey,
     owner: &Pubkey,
     data: &[u8],
-    source: OracleSource,
-    feed: &[u8; 32],
+    spec: &OracleSpec,
 ) -> Result<OraclePrice, String> {
     let mut aligned = vec![0u64; data.len().div_ceil(8)];
     let bytes = &mut bytemuck::cast_slice_mut::<u64, u8>(&mut aligned)[..data.len()];
     bytes.copy_from_slice(data);
-    parse_oracle_data(owner, bytes, source, feed).map_err(error_name)
+    parse_oracle_data(key, owner, bytes, spec).map_err(error_name)
 }
 
 fn error_name(e: anchor_lang::error::Error) -> String {
@@ -488,8 +647,16 @@ fn price_json(p: &OraclePrice) -> Value {
     json!({"price": s(p.price), "conf": s(p.conf), "emaPrice": s(p.ema_price), "publishTime": s(p.publish_time)})
 }
 
-/// `(name, owner, data, source, feed id)`
-type OracleCase = (&'static str, Pubkey, Vec<u8>, OracleSource, [u8; 32]);
+/// `(name, address, owner, data, source, feed id, unit exponent)`
+type OracleCase = (
+    &'static str,
+    Pubkey,
+    Pubkey,
+    Vec<u8>,
+    OracleSource,
+    [u8; 32],
+    u8,
+);
 
 fn oracle_vectors() -> Vec<Value> {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/pyth");
@@ -499,8 +666,20 @@ fn oracle_vectors() -> Vec<Value> {
     };
     let read = |name: &str| std::fs::read(fixtures.join(name)).unwrap();
     let f = feed_id(5);
+    let here = pda::sponsored_feed(&f);
+    let legacy_at = wallet(99);
+    let sol_at: Pubkey = "7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE"
+        .parse()
+        .unwrap();
+    let usdc_at: Pubkey = "Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD"
+        .parse()
+        .unwrap();
+    let old_at: Pubkey = "J83w4HKfqxwcq3BEMMkPFSppX3gqekLyLJBexebFVkix"
+        .parse()
+        .unwrap();
     let pull_ok = |price, conf, ema, expo| {
         pull(
+            here,
             f,
             price,
             conf,
@@ -515,85 +694,109 @@ fn oracle_vectors() -> Vec<Value> {
     let cases: Vec<OracleCase> = vec![
         (
             "real SOL/USD pull update",
+            sol_at,
             PYTH_RECEIVER_PROGRAM_ID,
             read("7UVimffxr9ow1uXYxsr4LHAcV58mLzhmwaeKvJ1pjLiE.bin"),
             OracleSource::PythPull,
             sol_feed,
+            0,
         ),
         (
             "real USDC/USD legacy account",
+            usdc_at,
             PYTH_LEGACY_PROGRAM_ID,
             read("Gnt27xtC473ZT2Mw5u8wZ68Z3gULkSTb5DuxJy7eJotD.bin"),
             OracleSource::PythLegacy,
             [0; 32],
+            0,
         ),
         (
             "real old legacy account",
+            old_at,
             PYTH_LEGACY_PROGRAM_ID,
             read("J83w4HKfqxwcq3BEMMkPFSppX3gqekLyLJBexebFVkix.bin"),
             OracleSource::PythLegacy,
             [0; 32],
+            0,
         ),
         (
             "pull, exponent -8, rounding",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(314_159_265_358, 123_456_789, 314_000_000_001, -8),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, negative price rounds down",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(-1_234_567_891, 99, -5, -9),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, exponent -6",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(42_000_000, 7, 41_999_999, -6),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, exponent 2",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(12_345, 3, 12_300, 2),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, exponent -18",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(5_000_000_000_000_000_001, 1, 4_999_999_999_999_999_999, -18),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, exponent 12 overflows",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(10_000_000, 1, 10_000_000, 12),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, exponent -19",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(1, 1, 1, -19),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, exponent 13",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(1, 1, 1, 13),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, partial verification",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull(
+                here,
                 f,
                 100,
                 1,
@@ -604,37 +807,47 @@ fn oracle_vectors() -> Vec<Value> {
             ),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, other feed",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             pull_ok(100, 1, 100, -6),
             OracleSource::PythPull,
             feed_id(6),
+            0,
         ),
         (
             "pull, wrong owner",
+            here,
             PYTH_LEGACY_PROGRAM_ID,
             pull_ok(100, 1, 100, -6),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "pull, truncated",
+            here,
             PYTH_RECEIVER_PROGRAM_ID,
             truncated,
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "legacy bytes as pull",
+            legacy_at,
             PYTH_RECEIVER_PROGRAM_ID,
             legacy(100, 1, 100, -6, 5, PriceStatus::Trading, MAGIC),
             OracleSource::PythPull,
             f,
+            0,
         ),
         (
             "legacy, exponent -5",
+            legacy_at,
             PYTH_LEGACY_PROGRAM_ID,
             legacy(
                 987_654_321,
@@ -647,9 +860,11 @@ fn oracle_vectors() -> Vec<Value> {
             ),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
         (
             "legacy, exponent -10, rounding",
+            legacy_at,
             PYTH_LEGACY_PROGRAM_ID,
             legacy(
                 1_000_000_000_019,
@@ -662,60 +877,151 @@ fn oracle_vectors() -> Vec<Value> {
             ),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
         (
             "legacy, halted",
+            legacy_at,
             PYTH_LEGACY_PROGRAM_ID,
             legacy(100, 1, 100, -6, 5, PriceStatus::Halted, MAGIC),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
         (
             "legacy, unknown status",
+            legacy_at,
             PYTH_LEGACY_PROGRAM_ID,
             legacy(100, 1, 100, -6, 5, PriceStatus::Unknown, MAGIC),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
         (
             "legacy, bad magic",
+            legacy_at,
             PYTH_LEGACY_PROGRAM_ID,
             legacy(100, 1, 100, -6, 5, PriceStatus::Trading, 0xdead_beef),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
         (
             "legacy, wrong owner",
+            legacy_at,
             PYTH_RECEIVER_PROGRAM_ID,
             legacy(100, 1, 100, -6, 5, PriceStatus::Trading, MAGIC),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
         (
             "pull bytes as legacy",
+            legacy_at,
             PYTH_LEGACY_PROGRAM_ID,
             pull_ok(100, 1, 100, -6),
             OracleSource::PythLegacy,
             f,
+            0,
         ),
     ];
     cases
         .into_iter()
-        .map(|(name, owner, data, source, feed)| {
-            let result = match parse(&owner, &data, source, &feed) {
-                Ok(p) => json!({"ok": price_json(&p)}),
-                Err(e) => json!({"error": e}),
-            };
-            json!({
-                "name": name,
-                "owner": owner.to_string(),
-                "source": source as u8,
-                "feedId": hex(&feed),
-                "data": b64(&data),
-                "result": result,
-            })
-        })
+        .chain(extra_oracle_cases(here, f))
+        .map(
+            |(name, address, owner, data, source, feed, unit_exponent)| {
+                let spec = OracleSpec {
+                    source,
+                    feed_id: feed,
+                    unit_exponent,
+                };
+                let result = match parse(&address, &owner, &data, &spec) {
+                    Ok(p) => json!({"ok": price_json(&p)}),
+                    Err(e) => json!({"error": e}),
+                };
+                json!({
+                    "name": name,
+                    "address": address.to_string(),
+                    "owner": owner.to_string(),
+                    "source": source as u8,
+                    "feedId": hex(&feed),
+                    "unitExponent": unit_exponent,
+                    "data": b64(&data),
+                    "result": result,
+                })
+            },
+        )
         .collect()
+}
+
+/// The sponsored-feed rule and market units.
+fn extra_oracle_cases(here: Pubkey, f: [u8; 32]) -> Vec<OracleCase> {
+    let stranger = pull(
+        wallet(7),
+        f,
+        100,
+        1,
+        100,
+        -6,
+        1_700_000_000,
+        VerificationLevel::Full,
+    );
+    let tiny = pull(
+        here,
+        f,
+        2_345,
+        12,
+        2_300,
+        -10,
+        1_700_000_000,
+        VerificationLevel::Full,
+    );
+    vec![
+        (
+            "pull, written by a stranger",
+            here,
+            PYTH_RECEIVER_PROGRAM_ID,
+            stranger,
+            OracleSource::PythPull,
+            f,
+            0,
+        ),
+        (
+            "pull, $0.0000002345 per token",
+            here,
+            PYTH_RECEIVER_PROGRAM_ID,
+            tiny.clone(),
+            OracleSource::PythPull,
+            f,
+            0,
+        ),
+        (
+            "pull, per 1,000,000 tokens",
+            here,
+            PYTH_RECEIVER_PROGRAM_ID,
+            tiny,
+            OracleSource::PythPull,
+            f,
+            6,
+        ),
+        (
+            "legacy, per 1,000 tokens",
+            wallet(99),
+            PYTH_LEGACY_PROGRAM_ID,
+            legacy(
+                1_234_567,
+                89,
+                1_234_000,
+                -8,
+                1_700_000_003,
+                PriceStatus::Trading,
+                MAGIC,
+            ),
+            OracleSource::PythLegacy,
+            f,
+            3,
+        ),
+    ]
 }
 
 fn check_price_vectors() -> Vec<Value> {
@@ -769,11 +1075,14 @@ fn check_price_vectors() -> Vec<Value> {
 
 pub fn report_json(r: &RiskReport) -> Value {
     json!({
+        "marginMode": r.margin_mode as u8,
         "collateral": s(r.collateral),
         "equity": s(r.equity),
         "initialEquity": s(r.initial_equity),
         "initialRequirement": s(r.initial_requirement),
         "maintenanceRequirement": s(r.maintenance_requirement),
+        "standardInitialRequirement": s(r.standard_initial_requirement),
+        "standardMaintenanceRequirement": s(r.standard_maintenance_requirement),
         "freeCollateral": s(r.free_collateral),
         "withdrawable": s(r.withdrawable),
         "effectiveLeverage": opt(r.effective_leverage),
@@ -795,6 +1104,22 @@ fn position_report_json(p: &PositionReport) -> Value {
         "fundingOwed": s(p.funding_owed),
         "liquidationPrice": opt(p.liquidation_price),
         "fundingPerDay": s(p.funding_per_day),
+        "marginGroup": p.margin_group,
+        "systematicShare": p.systematic_share,
+        "orders": p.orders.iter().map(order_report_json).collect::<Vec<_>>(),
+    })
+}
+
+fn order_report_json(o: &OrderReport) -> Value {
+    json!({
+        "orderId": s(o.order_id),
+        "kind": o.kind as u8,
+        "triggerPrice": s(o.trigger_price),
+        "limitPrice": s(o.limit_price),
+        "size": s(o.size),
+        "expiry": s(o.expiry),
+        "premium": o.premium,
+        "distancePpm": s(o.distance_ppm),
     })
 }
 
@@ -833,6 +1158,8 @@ fn portfolios() -> Vec<Value> {
                     };
                     let mm = rng.range(5_000, 200_000) as u32;
                     let im = mm + rng.range(0, 300_000) as u32;
+                    let group = rng.range(0, 3) as u8;
+                    let share = rng.range(0, 750_000) as u32;
                     PositionInput {
                         symbol: format!("M{n}-{i}"),
                         risk: PositionRisk {
@@ -850,6 +1177,8 @@ fn portfolios() -> Vec<Value> {
                                 initial_margin_ratio: im,
                                 maintenance_margin_ratio: mm,
                                 upnl_initial_weight: rng.range(0, 1_000_000) as u32,
+                                margin_group: group,
+                                systematic_share: share,
                             },
                         },
                         funding_rate_per_day: rng.range(-50_000_000, 50_000_000),
@@ -865,9 +1194,16 @@ fn portfolios() -> Vec<Value> {
                 .sum();
             // collateral between -5% and 60% of the notional: healthy, liquidatable, bankrupt
             let collateral = total_notional * rng.range(-50, 600) / 1_000;
-            let report = crossmargin_sdk::risk::report(collateral, &inputs).unwrap();
+            // half of them in portfolio margin
+            let mode = if n % 2 == 1 {
+                MarginMode::Portfolio
+            } else {
+                MarginMode::Standard
+            };
+            let report = crossmargin_sdk::risk::report(collateral, &inputs, mode).unwrap();
             json!({
                 "collateral": s(collateral),
+                "marginMode": mode as u8,
                 "positions": inputs.iter().map(|p| json!({
                     "symbol": p.symbol,
                     "fundingRatePerDay": s(p.funding_rate_per_day),
@@ -881,6 +1217,8 @@ fn portfolios() -> Vec<Value> {
                             "initialMarginRatio": p.risk.params.initial_margin_ratio,
                             "maintenanceMarginRatio": p.risk.params.maintenance_margin_ratio,
                             "upnlInitialWeight": p.risk.params.upnl_initial_weight,
+                            "marginGroup": p.risk.params.margin_group,
+                            "systematicShare": p.risk.params.systematic_share,
                         },
                     },
                 })).collect::<Vec<_>>(),
@@ -923,8 +1261,12 @@ fn account_with(owner: Pubkey, sub: u16, slots: &[(u16, i64)]) -> (MarginAccount
     (a, v)
 }
 
+fn limits_json(l: &DelegateLimits) -> Value {
+    json!({"maxPriceDeviation": l.max_price_deviation, "lossBudget": s(l.loss_budget), "periodSecs": l.period_secs, "reduceOnly": l.reduce_only})
+}
+
 fn instruction_vectors() -> Vec<Value> {
-    let (admin, new_admin, mint) = (wallet(1), wallet(2), wallet(3));
+    let (admin, new_admin, mint, guardian) = (wallet(1), wallet(2), wallet(3), wallet(4));
     let (alice, bob, carol, dave) = (wallet(10), wallet(11), wallet(12), wallet(14));
     let token = wallet(20);
     let oracle = |i: u16| Some(wallet(100 + i as u8));
@@ -939,46 +1281,100 @@ fn instruction_vectors() -> Vec<Value> {
     let (maker, maker_v) = account_with(bob, 2, &[(5, -9), (1, 77), (3, 0), (0, 3_000_000)]);
     let (flat, flat_v) = account_with(carol, 1, &[]);
     let (liquidator, liquidator_v) = account_with(dave, 0, &[(6, 1_000_000_000), (0, 10)]);
+    let (single, single_v) = account_with(carol, 4, &[(5, -70_000_000)]);
+    let limits = DelegateLimits {
+        max_price_deviation: 7_500,
+        loss_budget: 250_000_000,
+        period_secs: 86_400,
+        reduce_only: true,
+    };
+    let order = TriggerOrderParams {
+        kind: TriggerKind::TakeProfit,
+        trigger_price: 3_300_000_000,
+        limit_price: 3_250_000_000,
+        size: 0,
+        expiry: 1_760_000_000,
+        premium: 2_000,
+    };
+    let add = AdminAction::AddMarket {
+        symbol: crate::harness::symbol("ETH-PERP"),
+        oracle: pda::sponsored_feed(&feed),
+        oracle_source: OracleSource::PythPull,
+        pyth_feed_id: feed,
+        tokens_per_contract: 1,
+        params: p,
+    };
+    let add_json = json!({"addMarket": {"symbol": "ETH-PERP", "oracle": pda::sponsored_feed(&feed).to_string(), "oracleSource": 0,
+                          "pythFeedId": hex(&feed), "tokensPerContract": "1", "params": params_json(&p)}});
+    let (add_market, add_oracle) = ixs::action_accounts(&add, 3);
 
     let mut out = vec![
         ix_json(
             "initialize_exchange",
-            json!({"admin": admin.to_string(), "collateralMint": mint.to_string(), "liquidationBuffer": 200_000}),
-            &ixs::initialize_exchange(admin, mint, 200_000),
+            json!({"admin": admin.to_string(), "collateralMint": mint.to_string(), "liquidationBuffer": 200_000,
+                   "guardian": guardian.to_string(), "timelockDelaySecs": 86_400}),
+            &ixs::initialize_exchange(admin, mint, 200_000, guardian, 86_400),
         ),
         ix_json(
-            "add_market",
-            json!({"admin": admin.to_string(), "marketIndex": 3, "oracle": wallet(103).to_string(), "symbol": "ETH-PERP",
-                   "oracleSource": 0, "pythFeedId": hex(&feed), "params": params_json(&p)}),
-            &ixs::add_market(
+            "queue_admin_action",
+            json!({"admin": admin.to_string(), "actionId": "12", "action": add_json}),
+            &ixs::queue_admin_action(admin, 12, add.clone()),
+        ),
+        ix_json(
+            "queue_admin_action",
+            json!({"admin": admin.to_string(), "actionId": "13", "action": {"updateMarket": {"marketIndex": 1, "params": params_json(&p)}}}),
+            &ixs::queue_admin_action(
                 admin,
-                3,
-                wallet(103),
-                crate::harness::symbol("ETH-PERP"),
-                0,
-                feed,
-                p,
+                13,
+                AdminAction::UpdateMarket {
+                    market_index: 1,
+                    params: p,
+                },
             ),
         ),
         ix_json(
-            "update_market",
-            json!({"admin": admin.to_string(), "marketIndex": 1, "params": params_json(&p)}),
-            &ixs::update_market(admin, 1, p),
+            "queue_admin_action",
+            json!({"admin": admin.to_string(), "actionId": "14", "action": {"transferAdmin": {"newAdmin": new_admin.to_string()}}}),
+            &ixs::queue_admin_action(admin, 14, AdminAction::TransferAdmin { new_admin }),
+        ),
+        ix_json(
+            "execute_admin_action",
+            json!({"executor": bob.to_string(), "actionId": "12", "market": add_market.map(|k| k.to_string()), "oracle": add_oracle.map(|k| k.to_string())}),
+            &ixs::execute_admin_action(bob, 12, add_market, add_oracle),
+        ),
+        ix_json(
+            "execute_admin_action",
+            json!({"executor": bob.to_string(), "actionId": "14", "market": null, "oracle": null}),
+            &ixs::execute_admin_action(bob, 14, None, None),
+        ),
+        ix_json(
+            "cancel_admin_action",
+            json!({"authority": guardian.to_string(), "actionId": "13"}),
+            &ixs::cancel_admin_action(guardian, 13),
         ),
         ix_json(
             "set_market_status",
-            json!({"admin": admin.to_string(), "marketIndex": 2, "status": 1}),
-            &ixs::set_market_status(admin, 2, 1),
-        ),
-        ix_json(
-            "transfer_admin",
-            json!({"admin": admin.to_string(), "newAdmin": new_admin.to_string()}),
-            &ixs::transfer_admin(admin, new_admin),
+            json!({"authority": guardian.to_string(), "marketIndex": 2, "status": 2, "durationSecs": 3_600}),
+            &ixs::set_market_status(guardian, 2, MarketStatus::Paused, 3_600),
         ),
         ix_json(
             "accept_admin",
             json!({"newAdmin": new_admin.to_string()}),
             &ixs::accept_admin(new_admin),
+        ),
+        ix_json(
+            "settle_dead_market",
+            json!({"marketIndex": 2, "oracles": oracles_json}),
+            &ixs::settle_dead_market(2, wallet(102)),
+        ),
+        ix_json(
+            "settle_position",
+            json!({"marketIndex": 5, "account": single_v}),
+            &ixs::settle_position(
+                5,
+                pda::margin_account(&carol, 4),
+                health::may_close_account(&single),
+            ),
         ),
         ix_json(
             "create_margin_account",
@@ -988,12 +1384,22 @@ fn instruction_vectors() -> Vec<Value> {
         ix_json(
             "close_margin_account",
             json!({"owner": alice.to_string(), "subAccountId": 7}),
-            &ixs::close_margin_account(alice, pda::margin_account(&alice, 7)),
+            &ixs::close_margin_account(alice, 7),
         ),
         ix_json(
             "set_delegate",
-            json!({"owner": alice.to_string(), "subAccountId": 0, "delegate": carol.to_string()}),
-            &ixs::set_delegate(alice, pda::margin_account(&alice, 0), carol),
+            json!({"owner": alice.to_string(), "subAccountId": 0, "delegate": carol.to_string(), "limits": limits_json(&limits)}),
+            &ixs::set_delegate(alice, 0, carol, limits),
+        ),
+        ix_json(
+            "set_margin_mode",
+            json!({"account": taker_v, "mode": 1, "oracles": oracles_json}),
+            &ixs::set_margin_mode(
+                alice,
+                0,
+                MarginMode::Portfolio,
+                health::health_metas_for(&[&taker], &oracle).unwrap(),
+            ),
         ),
         ix_json(
             "deposit",
@@ -1011,7 +1417,7 @@ fn instruction_vectors() -> Vec<Value> {
             json!({"account": taker_v, "destination": token.to_string(), "amount": "1234567", "oracles": oracles_json}),
             &ixs::withdraw(
                 alice,
-                pda::margin_account(&alice, 0),
+                0,
                 token,
                 1_234_567,
                 health::health_metas_for(&[&taker], &oracle).unwrap(),
@@ -1022,7 +1428,7 @@ fn instruction_vectors() -> Vec<Value> {
             json!({"account": flat_v, "destination": token.to_string(), "amount": "1", "oracles": oracles_json}),
             &ixs::withdraw(
                 carol,
-                pda::margin_account(&carol, 1),
+                1,
                 token,
                 1,
                 health::health_metas_for(&[&flat], &oracle).unwrap(),
@@ -1042,6 +1448,41 @@ fn instruction_vectors() -> Vec<Value> {
                 -250_000_000,
                 3_012_500_000,
                 health::fill_health_metas(&taker, &maker, 0, &oracle).unwrap(),
+            ),
+        ),
+        ix_json(
+            "create_trigger_orders",
+            json!({"authority": alice.to_string(), "marginAccount": {"owner": alice.to_string(), "subAccountId": 0}}),
+            &ixs::create_trigger_orders(alice, pda::margin_account(&alice, 0)),
+        ),
+        ix_json(
+            "close_trigger_orders",
+            json!({"authority": alice.to_string(), "marginAccount": {"owner": alice.to_string(), "subAccountId": 0}, "payer": carol.to_string()}),
+            &ixs::close_trigger_orders(alice, pda::margin_account(&alice, 0), carol),
+        ),
+        ix_json(
+            "place_trigger_order",
+            json!({"authority": carol.to_string(), "marginAccount": {"owner": alice.to_string(), "subAccountId": 0}, "marketIndex": 2,
+                   "params": {"kind": 1, "triggerPrice": "3300000000", "limitPrice": "3250000000", "size": "0", "expiry": "1760000000", "premium": 2_000},
+                   "oracles": oracles_json}),
+            &ixs::place_trigger_order(carol, pda::margin_account(&alice, 0), 2, wallet(102), order),
+        ),
+        ix_json(
+            "cancel_trigger_order",
+            json!({"authority": alice.to_string(), "marginAccount": {"owner": alice.to_string(), "subAccountId": 0}, "orderId": "18446744073709551615"}),
+            &ixs::cancel_trigger_order(alice, pda::margin_account(&alice, 0), u64::MAX),
+        ),
+        ix_json(
+            "execute_trigger_order",
+            json!({"executor": maker_v, "executorAuthority": bob.to_string(), "trader": taker_v, "marketIndex": 2, "orderId": "5", "oracles": oracles_json}),
+            &ixs::execute_trigger_order(
+                bob,
+                pda::margin_account(&bob, 2),
+                pda::margin_account(&alice, 0),
+                2,
+                wallet(102),
+                5,
+                health::fill_health_metas(&taker, &maker, 2, &oracle).unwrap(),
             ),
         ),
         ix_json(
@@ -1066,11 +1507,147 @@ fn instruction_vectors() -> Vec<Value> {
                 wallet(105),
                 9,
                 -1,
+                health::may_close_account(&maker),
                 health::liquidate_health_metas(&maker, &liquidator, 5, &oracle).unwrap(),
+            ),
+        ),
+        ix_json(
+            "liquidate",
+            json!({"liquidator": liquidator_v, "liquidatee": single_v, "marketIndex": 5, "maxBase": "18446744073709551615",
+                   "limitPrice": "0", "oracles": oracles_json}),
+            &ixs::liquidate(
+                dave,
+                pda::margin_account(&dave, 0),
+                pda::margin_account(&carol, 4),
+                5,
+                wallet(105),
+                u64::MAX,
+                0,
+                health::may_close_account(&single),
+                health::liquidate_health_metas(&single, &liquidator, 5, &oracle).unwrap(),
+            ),
+        ),
+        ix_json(
+            "liquidate_portfolio",
+            json!({"liquidator": liquidator_v, "liquidatee": taker_v, "maxFraction": "1000000000", "mayCloseAccount": true, "oracles": oracles_json}),
+            &ixs::liquidate_portfolio(
+                dave,
+                pda::margin_account(&dave, 0),
+                pda::margin_account(&alice, 0),
+                1_000_000_000,
+                true,
+                health::portfolio_liquidation_metas(&taker, &liquidator, &oracle).unwrap(),
             ),
         ),
     ];
     out.sort_by_key(|v| v["name"].as_str().unwrap().to_string());
+    out
+}
+
+/// v0 messages compiled by the SDK against a lookup table (and legacy ones without): the TS
+/// builder must produce the same bytes from the same instructions.
+fn transaction_vectors() -> Vec<Value> {
+    use crossmargin_sdk::tx;
+    use solana_sdk::hash::Hash;
+    use solana_sdk::message::AddressLookupTableAccount;
+    let oracle = |i: u16| Some(wallet(100 + i as u8));
+    let mut addresses = crossmargin_keeper::embedded::bootstrap::fixed_table_accounts(&wallet(3));
+    for i in 0..16u16 {
+        addresses.extend([pda::market(i), wallet(100 + i as u8)]);
+    }
+    let table = AddressLookupTableAccount {
+        key: wallet(5),
+        addresses,
+    };
+    let sixteen: Vec<(u16, i64)> = (0..16u16)
+        .map(|i| {
+            (
+                i,
+                if i % 2 == 0 {
+                    1_000_000_000
+                } else {
+                    -2_000_000
+                },
+            )
+        })
+        .collect();
+    let (full, _) = account_with(wallet(10), 0, &sixteen);
+    let (maker, _) = account_with(wallet(11), 2, &[(3, 5), (17, -5)]);
+    let (liquidator, _) = account_with(wallet(14), 0, &[(20, 1)]);
+    let blockhash = Hash::new_from_array([7; 32]);
+    let cases: Vec<(&str, Pubkey, Vec<Instruction>)> = vec![
+        (
+            "fill, taker with 16 positions",
+            wallet(10),
+            vec![ixs::fill(
+                wallet(10),
+                wallet(11),
+                pda::margin_account(&wallet(10), 0),
+                pda::margin_account(&wallet(11), 2),
+                3,
+                wallet(103),
+                -1_000_000,
+                3_000_000_000,
+                health::fill_health_metas(&full, &maker, 3, &oracle).unwrap(),
+            )],
+        ),
+        (
+            "liquidate, liquidatee with 16 positions",
+            wallet(14),
+            vec![ixs::liquidate(
+                wallet(14),
+                pda::margin_account(&wallet(14), 0),
+                pda::margin_account(&wallet(10), 0),
+                7,
+                wallet(107),
+                u64::MAX,
+                0,
+                false,
+                health::liquidate_health_metas(&full, &liquidator, 7, &oracle).unwrap(),
+            )],
+        ),
+        (
+            "withdraw, 16 positions",
+            wallet(10),
+            vec![ixs::withdraw(
+                wallet(10),
+                0,
+                wallet(20),
+                1,
+                health::health_metas_for(&[&full], &oracle).unwrap(),
+            )],
+        ),
+        (
+            "deposit",
+            wallet(11),
+            vec![ixs::deposit(
+                wallet(11),
+                pda::margin_account(&wallet(10), 0),
+                wallet(21),
+                5,
+            )],
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, payer, ixs_) in cases {
+        let mut all = tx::compute_budget(350_000, 12_345).to_vec();
+        all.extend(ixs_);
+        for (kind, tables) in [("v0", vec![table.clone()]), ("legacy", vec![])] {
+            let message = tx::compile_message(&payer, &all, &tables, blockhash).unwrap();
+            let unsigned = tx::unsigned(message.clone());
+            out.push(json!({
+                "name": format!("{name} ({kind})"),
+                "payer": payer.to_string(),
+                "blockhash": blockhash.to_string(),
+                "lookupTables": tables.iter().map(|t| json!({"key": t.key.to_string(), "addresses": t.addresses.iter().map(|a| a.to_string()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+                "instructions": all.iter().map(|i| ix_json("", json!(null), i)).collect::<Vec<_>>(),
+                "message": b64(&message.serialize()),
+                "size": tx::serialized_size(&unsigned),
+                "locks": tx::account_locks(&message),
+                "withinLimits": tx::check_limits(&unsigned).is_ok(),
+            }));
+        }
+    }
     out
 }
 
@@ -1096,7 +1673,8 @@ fn vectors_for_the_typescript_client() {
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let r = crossmargin_sdk::risk::account_report(a, &priced).unwrap();
+            let orders = (i == 0).then(|| trigger_orders().1);
+            let r = crossmargin_sdk::risk::account_report(a, &priced, orders.as_ref()).unwrap();
             json!({"account": i, "report": report_json(&r)})
         })
         .collect();
@@ -1111,6 +1689,33 @@ fn vectors_for_the_typescript_client() {
 
     let market_pdas = [0u16, 1, 2, 255, 256, 65535];
     let account_pdas = [(10u8, 0u16), (10, 1), (11, 513), (12, 65535)];
+    let admin_action_pdas: Vec<Value> = [0u64, 1, 255, 1 << 40]
+        .iter()
+        .map(|&i| json!({"id": s(i), "address": pda::admin_action(i).to_string()}))
+        .collect();
+    let trigger_order_pdas: Vec<Value> = account_pdas
+        .iter()
+        .map(|&(o, sub)| {
+            let a = pda::margin_account(&wallet(o), sub);
+            json!({"marginAccount": a.to_string(), "address": pda::trigger_orders(&a).to_string()})
+        })
+        .collect();
+    let sponsored_feeds: Vec<Value> = [0u8, 5, 9]
+        .iter()
+        .map(|&n| json!({"feedId": hex(&feed_id(n)), "address": pda::sponsored_feed(&feed_id(n)).to_string()}))
+        .collect();
+    let trigger_orders_vector = {
+        let (address, t) = trigger_orders();
+        json!({"address": address.to_string(), "data": b64(&zero_copy_bytes(&t)), "decoded": trigger_orders_json(&t)})
+    };
+    let queued_vectors: Vec<Value> = queued_actions()
+        .iter()
+        .map(|(q, v)| {
+            let mut data = Vec::new();
+            q.try_serialize(&mut data).unwrap();
+            json!({"address": pda::admin_action(q.id).to_string(), "data": b64(&data), "decoded": v})
+        })
+        .collect();
     let vectors = json!({
         "programId": cross_margin::ID.to_string(),
         "pythReceiverProgramId": PYTH_RECEIVER_PROGRAM_ID.to_string(),
@@ -1118,6 +1723,10 @@ fn vectors_for_the_typescript_client() {
         "pdas": {
             "exchange": pda::exchange().to_string(),
             "vault": pda::vault().to_string(),
+            "programData": pda::program_data().to_string(),
+            "adminActions": admin_action_pdas,
+            "triggerOrders": trigger_order_pdas,
+            "sponsoredFeeds": sponsored_feeds,
             "markets": market_pdas.iter().map(|&i| json!({"index": i, "address": pda::market(i).to_string()})).collect::<Vec<_>>(),
             "marginAccounts": account_pdas.iter().map(|&(o, sub)| json!({
                 "owner": wallet(o).to_string(), "seed": o, "subAccountId": sub,
@@ -1132,11 +1741,14 @@ fn vectors_for_the_typescript_client() {
             "data": b64(&zero_copy_bytes(a)),
             "decoded": margin_account_json(a),
         })).collect::<Vec<_>>(),
+        "triggerOrders": trigger_orders_vector,
+        "queuedActions": queued_vectors,
         "reports": reports,
         "oracles": oracle_vectors(),
         "checkPrice": check_price_vectors(),
         "portfolios": portfolios(),
         "instructions": instruction_vectors(),
+        "transactions": transaction_vectors(),
     });
     check_committed("vectors.json", &vectors);
 }

@@ -1,29 +1,9 @@
-//! Events from transaction logs (the embedded chain routes `sol_log_data` into them, see
-//! `crossmargin_keeper::embedded::start_with_event_logs`).
+//! Events from transaction logs (the SDK's decoder; the embedded chain routes `sol_log_data`
+//! into the logs, see `crossmargin_keeper::embedded::start_with_event_logs`).
 
 use anchor_lang::{AnchorDeserialize, Discriminator, Event};
-use base64::prelude::{Engine, BASE64_STANDARD};
 
-/// All events of type `E` in `logs`, in order.
-pub fn events<E: Event + AnchorDeserialize + Discriminator>(logs: &[String]) -> Vec<E> {
-    let mut out = Vec::new();
-    for line in logs {
-        let Some(pos) = line.find("Program data: ") else {
-            continue;
-        };
-        for field in line[pos + "Program data: ".len()..].split(' ') {
-            let Ok(bytes) = BASE64_STANDARD.decode(field) else {
-                continue;
-            };
-            if bytes.len() >= 8 && bytes[..8] == *E::DISCRIMINATOR {
-                if let Ok(e) = E::deserialize(&mut &bytes[8..]) {
-                    out.push(e);
-                }
-            }
-        }
-    }
-    out
-}
+pub use crossmargin_sdk::events::events;
 
 /// The single event of type `E` in `logs`.
 pub fn one_event<E: Event + AnchorDeserialize + Discriminator>(logs: &[String]) -> E {

@@ -10,13 +10,17 @@ pub use crossmargin_keeper::pyth;
 use anchor_lang::prelude::{AccountMeta, Pubkey};
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{AccountDeserialize, Discriminator};
+use cross_margin::constants::MIN_TIMELOCK_DELAY_SECS;
 use cross_margin::error::ErrorCode;
-use cross_margin::oracle::{PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID};
-use cross_margin::state::{Exchange, MarginAccount, Market, MarketParams, OracleSource, Position};
+use cross_margin::state::{
+    AdminAction, DelegateLimits, Exchange, MarginAccount, Market, MarketParams, OracleSource,
+    Position,
+};
+use crossmargin_keeper::embedded::bootstrap::{
+    fixed_table_accounts, market_table_accounts, oracle_address,
+};
 use crossmargin_keeper::embedded::EmbeddedChain;
 use crossmargin_sdk::{accounts as decode, health, instructions as ix, pda};
-use pyth_sdk_solana::state::PriceStatus;
-use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_sdk::account::Account;
 use solana_sdk::signature::{Keypair, Signer};
 use solana_sdk::transaction::TransactionError;
@@ -29,6 +33,8 @@ pub const USDC: u64 = 1_000_000;
 pub const ONE: i64 = 1_000_000_000; // one whole base unit
 pub const DOLLAR: i64 = 1_000_000; // one dollar at PRICE_PRECISION
 pub const LIQUIDATION_BUFFER: u32 = 200_000; // 20%
+/// The exchange's timelock delay in the tests (the shortest the program allows).
+pub const DELAY: i64 = MIN_TIMELOCK_DELAY_SECS as i64;
 
 /// A listed market as the tests know it.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +49,8 @@ pub struct User {
     pub key: Keypair,
     pub usdc: Pubkey,
     pub account: Pubkey,
+    /// The sub-account id of `account`.
+    pub sub: u16,
 }
 
 impl User {
@@ -76,6 +84,8 @@ pub fn eth_params() -> MarketParams {
         base_lot_size: 1_000_000, // 0.001 ETH
         min_position_base: 10_000_000,
         open_interest_cap: 10_000 * ONE as u64,
+        margin_group: 1,
+        systematic_share: 700_000,
     }
 }
 
@@ -101,6 +111,9 @@ pub struct TestEnv {
     /// The in-process chain (the keeper's and demo's too); `chain.ctx` is the program-test context.
     pub chain: EmbeddedChain,
     pub admin: Keypair,
+    pub guardian: Keypair,
+    /// The exchange's address lookup table (created at the first listing).
+    pub table: Option<Pubkey>,
     pub mint: Pubkey,
     pub mint_authority: Keypair,
     pub now: i64,
@@ -113,8 +126,9 @@ pub struct TestEnv {
 pub type Logs = Vec<String>;
 
 impl TestEnv {
-    /// A chain with the program, SPL Token, a 6-decimal USDC mint, and the clock at `T0`; no
-    /// exchange yet.
+    /// A chain with the program (its `ProgramData` naming `admin` as upgrade authority), SPL
+    /// Token, a 6-decimal USDC mint, and the clock one timelock delay before `T0` (listing the
+    /// first markets moves it to `T0`); no exchange yet.
     pub async fn bare() -> Self {
         let ctx = crossmargin_keeper::embedded::start_with_event_logs(
             crossmargin_keeper::embedded::program_test(),
@@ -123,19 +137,23 @@ impl TestEnv {
         let mut env = TestEnv {
             chain: EmbeddedChain::from_context(ctx),
             admin: Keypair::new(),
+            guardian: Keypair::new(),
+            table: None,
             mint: Pubkey::default(),
             mint_authority: Keypair::new(),
             now: 0,
             markets: Vec::new(),
             prices: Default::default(),
         };
-        env.set_time(T0).await;
+        env.set_time(T0 - DELAY).await;
         env.airdrop(&env.admin.pubkey(), 10_000_000_000).await;
         env.mint = env.create_mint(6).await;
+        let admin = env.admin.pubkey();
+        env.chain.write_program_data(Some(admin)).await;
         env
     }
 
-    /// `bare` plus an initialized exchange.
+    /// `bare` plus an initialized exchange (guardian `guardian`, delay `DELAY`).
     pub async fn new() -> Self {
         let mut env = Self::bare().await;
         let admin = env.admin.insecure_clone();
@@ -144,6 +162,8 @@ impl TestEnv {
                 admin.pubkey(),
                 env.mint,
                 LIQUIDATION_BUFFER,
+                env.guardian.pubkey(),
+                DELAY as u32,
             )],
             &[&admin],
         )
@@ -152,24 +172,26 @@ impl TestEnv {
         env
     }
 
-    /// `new` plus ETH-PERP (Pyth pull, $3,000) and BTC-PERP (Pyth legacy, $60,000).
+    /// `new` plus ETH-PERP (Pyth pull, $3,000) and BTC-PERP (Pyth legacy, $60,000), listed
+    /// through the timelock (the clock ends at `T0`), and the lookup table registered.
     pub async fn with_markets() -> Self {
         let mut env = Self::new().await;
-        env.list_market(
-            "ETH-PERP",
-            OracleSource::PythPull,
-            feed(1),
-            3_000 * DOLLAR,
-            eth_params(),
-        )
-        .await;
-        env.list_market(
-            "BTC-PERP",
-            OracleSource::PythLegacy,
-            feed(2),
-            60_000 * DOLLAR,
-            btc_params(),
-        )
+        env.list_markets(&[
+            (
+                "ETH-PERP",
+                OracleSource::PythPull,
+                feed(1),
+                3_000 * DOLLAR,
+                eth_params(),
+            ),
+            (
+                "BTC-PERP",
+                OracleSource::PythLegacy,
+                feed(2),
+                60_000 * DOLLAR,
+                btc_params(),
+            ),
+        ])
         .await;
         env
     }
@@ -367,24 +389,9 @@ impl TestEnv {
 
     /// Writes `market`'s oracle account: price, confidence and ema at PRICE_PRECISION.
     pub async fn write_oracle(&mut self, m: TestMarket, q: Quote) {
-        match m.source {
-            OracleSource::PythPull => {
-                self.set_raw(
-                    m.oracle,
-                    PYTH_RECEIVER_PROGRAM_ID,
-                    pyth::pull_data(m.feed_id, q, VerificationLevel::Full),
-                )
-                .await
-            }
-            OracleSource::PythLegacy => {
-                self.set_raw(
-                    m.oracle,
-                    PYTH_LEGACY_PROGRAM_ID,
-                    pyth::legacy_data(q, PriceStatus::Trading),
-                )
-                .await
-            }
-        }
+        self.chain
+            .write_oracle(m.oracle, m.source, m.feed_id, q)
+            .await
     }
 
     /// A fresh price (published now, no confidence interval, ema = price).
@@ -400,7 +407,7 @@ impl TestEnv {
         self.write_oracle(m, q).await;
     }
 
-    /// Lists a market whose oracle (created here) shows `price` now.
+    /// Lists a market whose oracle (created here) shows `price`, through the timelock.
     pub async fn list_market(
         &mut self,
         name: &str,
@@ -409,30 +416,144 @@ impl TestEnv {
         price: i64,
         params: MarketParams,
     ) -> TestMarket {
-        let index = self.exchange().await.market_count;
-        let m = TestMarket {
-            oracle: Pubkey::new_unique(),
-            source,
-            feed_id,
-        };
-        self.markets.push(m);
-        self.set_price(index, price).await;
+        self.list_markets(&[(name, source, feed_id, price, params)])
+            .await[0]
+    }
+
+    /// Lists markets through the timelock: queues one `AddMarket` each (and, the first time, the
+    /// lookup table), moves the clock past the delay, refreshes every oracle, executes them; the
+    /// exchange's lookup table is extended with the new markets and their oracles, and every
+    /// later transaction is compiled against it.
+    pub async fn list_markets(
+        &mut self,
+        defs: &[(&str, OracleSource, [u8; 32], i64, MarketParams)],
+    ) -> Vec<TestMarket> {
+        let first = self.exchange().await.market_count;
+        let mut listed = Vec::new();
+        let mut actions = Vec::new();
+        let mut table_accounts = fixed_table_accounts(&self.mint);
+        for (k, (name, source, feed_id, price, params)) in defs.iter().enumerate() {
+            let m = TestMarket {
+                oracle: oracle_address(*source, feed_id),
+                source: *source,
+                feed_id: *feed_id,
+            };
+            self.markets.push(m);
+            self.set_price(first + k as u16, *price).await;
+            actions.push(AdminAction::AddMarket {
+                symbol: symbol(name),
+                oracle: m.oracle,
+                oracle_source: *source,
+                pyth_feed_id: *feed_id,
+                tokens_per_contract: 1,
+                params: *params,
+            });
+            table_accounts.extend(market_table_accounts(first + k as u16, m.oracle));
+            listed.push(m);
+        }
+        let admin = self.admin.insecure_clone();
+        match self.table {
+            None => {
+                let table = self
+                    .chain
+                    .create_lookup_table(&admin, &table_accounts)
+                    .await
+                    .expect("create lookup table");
+                self.table = Some(table);
+                actions.push(AdminAction::SetLookupTables {
+                    tables: vec![table],
+                });
+            }
+            Some(table) => self
+                .chain
+                .extend_lookup_table(&admin, table, &table_accounts)
+                .await
+                .expect("extend lookup table"),
+        }
+        let prices = self.prices.clone();
+        let markets = self.markets.clone();
+        self.chain
+            .queue_and_execute(&admin, actions, async |chain: &mut EmbeddedChain| {
+                let now = chain.now().await;
+                for (i, m) in markets.iter().enumerate() {
+                    let q = Quote {
+                        price: prices[&(i as u16)],
+                        conf: 0,
+                        ema: prices[&(i as u16)],
+                        publish_time: now,
+                    };
+                    chain.write_oracle(m.oracle, m.source, m.feed_id, q).await;
+                }
+            })
+            .await
+            .expect("list markets");
+        self.now = self.chain.now().await;
+        self.chain.use_exchange_tables().await;
+        listed
+    }
+
+    /// Queues `action`, waits out the delay (refreshing prices), and executes it.
+    pub async fn admin_change(&mut self, action: AdminAction) {
+        let admin = self.admin.insecure_clone();
+        let prices = self.prices.clone();
+        let markets = self.markets.clone();
+        self.chain
+            .queue_and_execute(&admin, vec![action], async |chain: &mut EmbeddedChain| {
+                let now = chain.now().await;
+                for (i, m) in markets.iter().enumerate() {
+                    if let Some(p) = prices.get(&(i as u16)) {
+                        let q = Quote {
+                            price: *p,
+                            conf: 0,
+                            ema: *p,
+                            publish_time: now,
+                        };
+                        chain.write_oracle(m.oracle, m.source, m.feed_id, q).await;
+                    }
+                }
+            })
+            .await
+            .expect("admin change");
+        self.now = self.chain.now().await;
+        self.chain.use_exchange_tables().await;
+    }
+
+    /// Queues `action` now; returns its id.
+    pub async fn queue(&mut self, action: AdminAction) -> Result<u64, TransactionError> {
+        let id = self.exchange().await.next_action_id;
         let admin = self.admin.insecure_clone();
         self.send(
-            &[ix::add_market(
-                admin.pubkey(),
-                index,
-                m.oracle,
-                symbol(name),
-                source as u8,
-                feed_id,
-                params,
-            )],
+            &[ix::queue_admin_action(admin.pubkey(), id, action)],
             &[&admin],
         )
-        .await
-        .expect("add_market");
-        m
+        .await?;
+        Ok(id)
+    }
+
+    /// The instruction that executes queued change `id` (the context payer executes).
+    pub async fn execute_ix(&mut self, id: u64) -> Instruction {
+        let queued = self.queued(id).await;
+        let count = self.exchange().await.market_count;
+        let (market, oracle) = ix::action_accounts(&queued.action, count);
+        ix::execute_admin_action(self.chain.payer_keypair().pubkey(), id, market, oracle)
+    }
+
+    pub async fn queued(&mut self, id: u64) -> cross_margin::state::QueuedAction {
+        let a = self
+            .account(pda::admin_action(id))
+            .await
+            .expect("queued action");
+        decode::decode_queued_action(&a.data).unwrap()
+    }
+
+    /// Delegate limits that allow anything a fill may do (for tests about something else).
+    pub fn generous_delegate() -> DelegateLimits {
+        DelegateLimits {
+            max_price_deviation: cross_margin::constants::MAX_PRICE_BAND,
+            loss_budget: u64::MAX / 2,
+            period_secs: 86_400,
+            reduce_only: false,
+        }
     }
 
     /// The health metas the SDK derives for these accounts.
@@ -466,6 +587,7 @@ impl TestEnv {
             account: pda::margin_account(&key.pubkey(), 0),
             usdc: token,
             key,
+            sub: 0,
         }
     }
 
@@ -554,6 +676,7 @@ impl TestEnv {
             self.markets[market as usize].oracle,
             max_base,
             limit_price,
+            health::may_close_account(&lq),
             health,
         )
     }
@@ -616,11 +739,12 @@ impl TestEnv {
     pub async fn account_health(&mut self, key: Pubkey) -> cross_margin::risk::Health {
         let a = self.margin_account(key).await;
         let views = self.market_views().await;
-        cross_margin::health::account_health(&a, &views).unwrap()
+        cross_margin::health_accounts::account_health(&a, &views).unwrap()
     }
 
-    /// Every market as the risk math sees it, at the current oracle prices.
-    pub async fn market_views(&mut self) -> Vec<cross_margin::health::MarketView> {
+    /// Every market as the risk math sees it, at the current oracle prices (a settled market
+    /// at its settlement price).
+    pub async fn market_views(&mut self) -> Vec<cross_margin::risk::MarketView> {
         let mut views = Vec::new();
         for i in 0..self.markets.len() as u16 {
             let m = self.market(i).await;
@@ -631,14 +755,21 @@ impl TestEnv {
                 ema_price: p,
                 publish_time: self.now,
             };
-            views.push(cross_margin::health::MarketView::new(&m, price));
+            views.push(crossmargin_sdk::risk::market_view(&m, price));
         }
         views
     }
 
     pub fn withdraw_ix(&self, user: &User, amount: u64, health: Vec<AccountMeta>) -> Instruction {
-        ix::withdraw(user.pubkey(), user.account, user.usdc, amount, health)
+        ix::withdraw(user.pubkey(), user.sub, user.usdc, amount, health)
     }
+}
+
+/// `ix` with the account at `index` replaced by `key` (a signer pointing its instruction at
+/// someone else's account).
+pub fn aimed_at(mut ix: Instruction, index: usize, key: Pubkey) -> Instruction {
+    ix.accounts[index].pubkey = key;
+    ix
 }
 
 /// A limit price that accepts any takeover price for a position of sign `base`.

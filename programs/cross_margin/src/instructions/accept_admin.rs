@@ -5,7 +5,8 @@ use crate::error::ErrorCode;
 use crate::events::AdminTransferred;
 use crate::state::Exchange;
 
-/// Second step: the pending admin signs and becomes admin.
+/// Second step of an admin handover (the first is an executed `TransferAdmin`): the pending
+/// admin signs and becomes admin.
 #[derive(Accounts)]
 pub struct AcceptAdmin<'info> {
     pub new_admin: Signer<'info>,
@@ -19,7 +20,7 @@ pub struct AcceptAdmin<'info> {
     pub exchange: Box<Account<'info, Exchange>>,
 }
 
-pub fn handler(ctx: Context<AcceptAdmin>) -> Result<()> {
+pub fn accept_admin(ctx: Context<AcceptAdmin>) -> Result<()> {
     let exchange = &mut ctx.accounts.exchange;
     let old_admin = exchange.admin;
     exchange.admin = exchange.pending_admin;

@@ -22,7 +22,7 @@ pub struct CreateMarginAccount<'info> {
     pub system_program: Program<'info, System>,
 }
 
-pub fn handler(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
+pub fn create_margin_account(ctx: Context<CreateMarginAccount>, sub_account_id: u16) -> Result<()> {
     let mut account = ctx.accounts.margin_account.load_init()?;
     account.owner = ctx.accounts.owner.key();
     account.sub_account_id = sub_account_id;

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::EXCHANGE_SEED;
+use crate::constants::{EXCHANGE_SEED, VAULT_SEED};
 use crate::error::ErrorCode;
 use crate::events::Deposited;
 use crate::state::{Exchange, MarginAccount};
@@ -15,8 +15,8 @@ pub struct Deposit<'info> {
     pub exchange: Box<Account<'info, Exchange>>,
     #[account(mut)]
     pub margin_account: AccountLoader<'info, MarginAccount>,
-    /// CHECK: must be the exchange's vault; the token program checks the rest.
-    #[account(mut, address = exchange.vault @ ErrorCode::InvalidVault)]
+    /// CHECK: the exchange's vault (its PDA); the token program checks the rest.
+    #[account(mut, seeds = [VAULT_SEED, exchange.key().as_ref()], bump = exchange.vault_bump)]
     pub vault: UncheckedAccount<'info>,
     #[account(
         mut,
@@ -27,7 +27,7 @@ pub struct Deposit<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<Deposit>, amount: u64) -> Result<()> {
+pub fn deposit(ctx: Context<Deposit>, amount: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
     let credit = i64::try_from(amount).map_err(|_| error!(ErrorCode::MathOverflow))?;
     {

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::EXCHANGE_SEED;
+use crate::constants::{EXCHANGE_SEED, VAULT_SEED};
 use crate::error::ErrorCode;
 use crate::events::InsuranceDeposited;
 use crate::state::Exchange;
@@ -12,8 +12,8 @@ pub struct DepositInsurance<'info> {
     pub depositor: Signer<'info>,
     #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.bump)]
     pub exchange: Box<Account<'info, Exchange>>,
-    /// CHECK: must be the exchange's vault; the token program checks the rest.
-    #[account(mut, address = exchange.vault @ ErrorCode::InvalidVault)]
+    /// CHECK: the exchange's vault (its PDA); the token program checks the rest.
+    #[account(mut, seeds = [VAULT_SEED, exchange.key().as_ref()], bump = exchange.vault_bump)]
     pub vault: UncheckedAccount<'info>,
     #[account(
         mut,
@@ -24,7 +24,7 @@ pub struct DepositInsurance<'info> {
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
+pub fn deposit_insurance(ctx: Context<DepositInsurance>, amount: u64) -> Result<()> {
     require!(amount > 0, ErrorCode::ZeroAmount);
     let exchange = &mut ctx.accounts.exchange;
     exchange.insurance_balance = exchange

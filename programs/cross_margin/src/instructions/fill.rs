@@ -1,17 +1,17 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::EXCHANGE_SEED;
+use crate::constants::{EXCHANGE_SEED, MARKET_SEED, RATIO_PRECISION};
 use crate::error::ErrorCode;
 use crate::events::Filled;
-use crate::health::{load_trade_markets, union_market_order};
+use crate::health_accounts::{load_trade_markets, union_market_order};
 use crate::oracle::OracleUse;
-use crate::risk::math::to_i64;
-use crate::risk::{grows_risk, trade_fee};
-use crate::state::{Exchange, MarginAccount, Market, MarketStatus};
-use crate::trading::{apply_side, check_margin, refresh_liquidation_flag, update_open_interest};
+use crate::risk::trade_fee;
+use crate::state::{Exchange, MarginAccount, Market, MarketStatus, SignerRole};
+use crate::trading::TwoPartyTrade;
 
 /// A two-party fill (request for quote): the taker trades `taker_base_delta` (positive = buys)
-/// with the maker at `price`; both sign (each the owner or the delegate of its account).
+/// with the maker at `price`; both sign (each the owner or the delegate of its account; a
+/// delegate within the limits its owner set).
 ///
 /// Remaining accounts: `(Market, oracle)` pairs for the union of both accounts' markets (the
 /// taker's in position order, then the maker's new ones) *without* the traded market, which is
@@ -26,7 +26,8 @@ pub struct Fill<'info> {
     pub exchange: Box<Account<'info, Exchange>>,
     #[account(
         mut,
-        constraint = market.load()?.market_index == market_index @ ErrorCode::MarketIndexMismatch
+        seeds = [MARKET_SEED, &market_index.to_le_bytes()],
+        bump = market.load()?.bump
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: `read_oracle` checks it is the market's oracle, its owner and its data.
@@ -37,42 +38,37 @@ pub struct Fill<'info> {
     pub maker: AccountLoader<'info, MarginAccount>,
 }
 
-pub fn handler<'info>(
+pub fn fill<'info>(
     ctx: Context<'_, '_, 'info, 'info, Fill<'info>>,
     market_index: u16,
     taker_base_delta: i64,
     price: i64,
 ) -> Result<()> {
-    let order = {
+    let (order, taker_role, maker_role) = {
         let taker = ctx.accounts.taker.load()?;
         let maker = ctx.accounts.maker.load()?;
-        require!(
-            taker.is_trader(&ctx.accounts.taker_authority.key()),
-            ErrorCode::NotOwnerOrDelegate
-        );
-        require!(
-            maker.is_trader(&ctx.accounts.maker_authority.key()),
-            ErrorCode::NotOwnerOrDelegate
-        );
-        union_market_order(
+        let taker_role = taker.require_trader(&ctx.accounts.taker_authority.key())?;
+        let maker_role = maker.require_trader(&ctx.accounts.maker_authority.key())?;
+        let order = union_market_order(
             &taker.position_market_indices(),
             &maker.position_market_indices(),
             Some(market_index),
-        )
+        );
+        (order, taker_role, maker_role)
     };
-    require!(taker_base_delta != 0, ErrorCode::InvalidFillSize);
+    // i64::MIN has no opposite: the maker's side could not be written.
+    require!(
+        taker_base_delta != 0 && taker_base_delta != i64::MIN,
+        ErrorCode::InvalidFillSize
+    );
     let now = Clock::get()?.unix_timestamp;
 
     let mut market = ctx.accounts.market.load_mut()?;
-    let status = market.status()?;
+    let status = market.effective_status(now)?;
+    require!(status != MarketStatus::Settled, ErrorCode::MarketSettled);
     require!(status != MarketStatus::Paused, ErrorCode::MarketPaused);
-    let size = taker_base_delta.unsigned_abs();
-    require!(
-        size.is_multiple_of(market.base_lot_size),
-        ErrorCode::SizeNotMultipleOfLot
-    );
 
-    let (oracle, markets) = load_trade_markets(
+    let (named, markets) = load_trade_markets(
         &mut market,
         &ctx.accounts.oracle,
         ctx.remaining_accounts,
@@ -80,8 +76,8 @@ pub fn handler<'info>(
         now,
         OracleUse::Trading,
     )?;
-    let deviation =
-        (price as i128 - oracle.price as i128).abs() * crate::constants::RATIO_PRECISION;
+    let oracle = named.price;
+    let deviation = (price as i128 - oracle.price as i128).abs() * RATIO_PRECISION;
     require!(
         price > 0 && deviation <= oracle.price as i128 * market.price_band as i128,
         ErrorCode::PriceOutsideBand
@@ -89,56 +85,30 @@ pub fn handler<'info>(
 
     let mut taker = ctx.accounts.taker.load_mut()?;
     let mut maker = ctx.accounts.maker.load_mut()?;
-    let taker_fee = trade_fee(taker_base_delta, price, market.taker_fee as i64)?;
-    let maker_fee = trade_fee(taker_base_delta, price, market.maker_fee as i64)?;
-    let t = apply_side(
-        &mut taker,
-        &market,
-        &markets,
-        taker_base_delta,
+    let fee_a = trade_fee(taker_base_delta, price, market.taker_fee as i64)?;
+    let fee_b = trade_fee(taker_base_delta, price, market.maker_fee as i64)?;
+    let max_premium = market.max_funding_premium;
+    let (t, m) = TwoPartyTrade {
+        market: &mut market,
+        markets: &markets,
+        base_delta: taker_base_delta,
         price,
-        taker_fee,
-    )?;
-    let m = apply_side(
-        &mut maker,
-        &market,
-        &markets,
-        -taker_base_delta,
-        price,
-        maker_fee,
-    )?;
-
-    require!(
-        size >= market.min_position_base || t.new_base == 0 || m.new_base == 0,
-        ErrorCode::FillBelowMinimum
-    );
-    if status == MarketStatus::ReduceOnly {
-        require!(
-            !grows_risk(t.old_base, t.new_base) && !grows_risk(m.old_base, m.new_base),
-            ErrorCode::MarketReduceOnly
-        );
+        oracle_price: oracle.price,
+        fee_a,
+        fee_b,
+        status,
+        buffer: ctx.accounts.exchange.liquidation_buffer,
+        now,
     }
+    .execute(&mut taker, taker_role, &mut maker, maker_role)?;
 
-    update_open_interest(&mut market, &t, &m, true)?;
-
-    // A flagged account whose equity is back above the buffer is no longer being liquidated;
-    // one that still is may only reduce risk.
-    let buffer = ctx.accounts.exchange.liquidation_buffer;
-    let taker_flagged = refresh_liquidation_flag(&mut taker, &t.before, buffer)?;
-    let maker_flagged = refresh_liquidation_flag(&mut maker, &m.before, buffer)?;
-    check_margin(&t, taker_flagged)?;
-    check_margin(&m, maker_flagged)?;
-    refresh_liquidation_flag(&mut taker, &t.after, buffer)?;
-    refresh_liquidation_flag(&mut maker, &m.after, buffer)?;
-
-    // Fees go to the insurance fund at the next funding update (see `Market::insurance_fees_pending`).
-    let net_fee = to_i64(t.fee as i128 + m.fee as i128)?;
-    require!(net_fee >= 0, ErrorCode::MathOverflow);
-    market.insurance_fees_pending = market
-        .insurance_fees_pending
-        .checked_add(net_fee as u64)
-        .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-    market.twap.record_fill(price, now)?;
+    // The fill's weight in this period's funding premium (`risk::funding`).
+    market.funding.record_fill(
+        taker_base_delta.unsigned_abs(),
+        price,
+        oracle.price,
+        max_premium,
+    )?;
 
     emit!(Filled {
         market_index,
@@ -154,6 +124,8 @@ pub fn handler<'info>(
         taker_base_after: t.new_base,
         maker_base_after: m.new_base,
         open_interest_after: market.open_interest_long,
+        taker_by_delegate: taker_role == SignerRole::Delegate,
+        maker_by_delegate: maker_role == SignerRole::Delegate,
     });
     Ok(())
 }

@@ -1,42 +1,50 @@
 use anchor_lang::prelude::*;
 
-use crate::constants::EXCHANGE_SEED;
+use crate::bankruptcy::{require_writable_exchange, resolve_bankruptcy, DirectPayer};
+use crate::constants::{EXCHANGE_SEED, MARKET_SEED};
 use crate::error::ErrorCode;
-use crate::events::{Bankruptcy, Liquidated};
-use crate::health::{
+use crate::events::Liquidated;
+use crate::health_accounts::{
     account_health, load_trade_markets, settle_position_funding, union_market_order,
 };
 use crate::oracle::OracleUse;
 use crate::risk::math::to_i64;
 use crate::risk::{
-    base_value, liquidation_size, liquidation_target, split_deficit, takeover_price, trade_fee,
-    trade_quote, LiquidationInput,
+    base_value, liquidation_size, liquidation_target, takeover_price, trade_fee, trade_quote,
+    LiquidationInput, MarginMode,
 };
 use crate::state::{Exchange, MarginAccount, Market};
-use crate::trading::{apply_side, update_open_interest};
+use crate::trading::{apply_side, charge_if_delegate, update_open_interest};
 
-/// Permissionless liquidation of one position of an account whose aggregate equity is below its
-/// aggregate maintenance requirement (or that is already being liquidated). The liquidator signs
-/// for its own margin account, takes over the size `risk::liquidation_size` gives (at most
-/// `max_base`) at the oracle price improved by the liquidation fee, and must meet initial margin
-/// afterwards. `limit_price` bounds the takeover price (a maximum when taking a long, a minimum
-/// when taking a short). A keeper closes several positions by putting several `liquidate`
-/// instructions in one transaction. When the last position is gone and collateral is negative,
-/// the deficit is covered here: insurance first, then socialized over this market's open
-/// interest, then recorded as bad debt.
+/// Permissionless liquidation of one position of a standard-mode account whose aggregate equity
+/// is below its aggregate maintenance requirement (or that is already being liquidated). The
+/// liquidator signs for its own margin account, takes over the size `risk::liquidation_size`
+/// gives (at most `max_base`) at the oracle price improved by the liquidation fee, and must meet
+/// initial margin after everything the instruction does. `limit_price` bounds the takeover price
+/// (a maximum when taking a long, a minimum when taking a short). A keeper closes several
+/// positions by putting several `liquidate` instructions in one transaction.
+///
+/// The liquidatee's insurance fee accrues to the market (the exchange is not written), except
+/// when this step closes the last position and leaves negative collateral: then the bankruptcy is
+/// resolved here (insurance first, then socialized over the market's open interest as it stood
+/// before this takeover, less the bankrupt position; the liquidator's own earlier position pays
+/// its share directly), and the exchange must be passed writable.
 ///
 /// Remaining accounts: `(Market, oracle)` pairs for the liquidatee's markets, then the
 /// liquidator's new ones, without this market (named). Prices may be as old as the market's
-/// liquidation age limit; every other oracle check applies.
+/// liquidation age limit; a market whose price is unusable is valued at its last recorded price
+/// moved against each position by its band (its own positions are never taken over so).
 #[derive(Accounts)]
 #[instruction(market_index: u16)]
 pub struct Liquidate<'info> {
     pub liquidator_authority: Signer<'info>,
-    #[account(mut, seeds = [EXCHANGE_SEED], bump = exchange.bump)]
+    /// Written only when this step resolves a bankruptcy.
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.bump)]
     pub exchange: Box<Account<'info, Exchange>>,
     #[account(
         mut,
-        constraint = market.load()?.market_index == market_index @ ErrorCode::MarketIndexMismatch
+        seeds = [MARKET_SEED, &market_index.to_le_bytes()],
+        bump = market.load()?.bump
     )]
     pub market: AccountLoader<'info, Market>,
     /// CHECK: `read_oracle` checks it is the market's oracle, its owner and its data.
@@ -47,36 +55,38 @@ pub struct Liquidate<'info> {
     pub liquidatee: AccountLoader<'info, MarginAccount>,
 }
 
-pub fn handler<'info>(
+pub fn liquidate<'info>(
     ctx: Context<'_, '_, 'info, 'info, Liquidate<'info>>,
     market_index: u16,
     max_base: u64,
     limit_price: i64,
 ) -> Result<()> {
-    let order = {
+    let (order, role) = {
         let liquidator = ctx.accounts.liquidator.load()?;
         let liquidatee = ctx.accounts.liquidatee.load()?;
-        require!(
-            liquidator.is_trader(&ctx.accounts.liquidator_authority.key()),
-            ErrorCode::NotOwnerOrDelegate
-        );
+        let role = liquidator.require_trader(&ctx.accounts.liquidator_authority.key())?;
         require!(
             liquidator.being_liquidated == 0,
             ErrorCode::AccountBeingLiquidated
         );
         require!(
+            liquidatee.margin_mode() == MarginMode::Standard,
+            ErrorCode::WrongLiquidationKind
+        );
+        require!(
             liquidatee.position(market_index).is_some(),
             ErrorCode::NoPositionToLiquidate
         );
-        union_market_order(
+        let order = union_market_order(
             &liquidatee.position_market_indices(),
             &liquidator.position_market_indices(),
             Some(market_index),
-        )
+        );
+        (order, role)
     };
     let now = Clock::get()?.unix_timestamp;
     let mut market = ctx.accounts.market.load_mut()?;
-    let (oracle, markets) = load_trade_markets(
+    let (view, mut markets) = load_trade_markets(
         &mut market,
         &ctx.accounts.oracle,
         ctx.remaining_accounts,
@@ -84,10 +94,9 @@ pub fn handler<'info>(
         now,
         OracleUse::Liquidation,
     )?;
-    let view = markets[markets.len() - 1];
+    let oracle = view.price;
 
-    let exchange = &mut ctx.accounts.exchange;
-    let buffer = exchange.liquidation_buffer;
+    let buffer = ctx.accounts.exchange.liquidation_buffer;
     let mut liquidatee = ctx.accounts.liquidatee.load_mut()?;
     let mut liquidator = ctx.accounts.liquidator.load_mut()?;
 
@@ -105,6 +114,9 @@ pub fn handler<'info>(
         .position(market_index)
         .map(|p| p.base)
         .ok_or_else(|| error!(ErrorCode::NoPositionToLiquidate))?;
+    // Who holds this market before the takeover (a socialized loss falls on them).
+    let open_interest_before = market.open_interest_both();
+    let liquidator_base_before = liquidator.position(market_index).map_or(0, |p| p.base);
     let size = liquidation_size(&LiquidationInput {
         equity: before.equity,
         maintenance_requirement: before.maintenance_requirement,
@@ -139,78 +151,70 @@ pub fn handler<'info>(
     } else {
         0
     };
+    let min = market.min_position_base;
     let lq = apply_side(
         &mut liquidatee,
-        &market,
         &markets,
+        market_index,
+        min,
         liquidatee_delta,
         price,
         insurance_fee,
     )?;
     let lr = apply_side(
         &mut liquidator,
-        &market,
         &markets,
+        market_index,
+        min,
         -liquidatee_delta,
         price,
         0,
     )?;
-    require!(lr.after.meets_initial(), ErrorCode::LiquidatorUnderMargin);
+    charge_if_delegate(&mut liquidator, role, &lr, price, oracle.price, now)?;
 
     // Open interest never grows in a takeover: no cap check.
     update_open_interest(&mut market, &lq, &lr, false)?;
-    exchange.insurance_balance = exchange
-        .insurance_balance
+    market.insurance_fees_pending = market
+        .insurance_fees_pending
         .checked_add(insurance_fee as u64)
         .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
 
-    if lq.after.equity >= liquidation_target(lq.after.maintenance_requirement, buffer)? {
+    // Bankruptcy: no positions left and a negative balance.
+    if !liquidatee.has_open_positions() && liquidatee.collateral < 0 {
+        require_writable_exchange(&ctx.accounts.exchange.to_account_info())?;
+        let open_interest = open_interest_before - position_base.unsigned_abs() as u128;
+        let exchange = &mut ctx.accounts.exchange;
+        let event = resolve_bankruptcy(
+            ctx.accounts.liquidatee.key(),
+            exchange,
+            &mut market,
+            &mut liquidatee,
+            open_interest,
+            Some(DirectPayer {
+                account: &mut liquidator,
+                base_before: liquidator_base_before,
+            }),
+        )?;
+        exchange.exit(&crate::ID)?;
+        if let Some(e) = event {
+            emit!(e);
+        }
+        // the socialization moved this market's indices: the liquidator is judged after it
+        let fresh = market.view(oracle);
+        if let Some(v) = markets.iter_mut().find(|v| v.market_index == market_index) {
+            *v = fresh;
+        }
+    } else if !liquidatee.has_open_positions() {
         liquidatee.being_liquidated = 0;
     }
+    let liquidator_after = account_health(&liquidator, &markets)?;
+    require!(
+        liquidator_after.meets_initial(),
+        ErrorCode::LiquidatorUnderMargin
+    );
 
-    // Bankruptcy: no positions left and a negative balance.
-    if !liquidatee.has_open_positions() {
+    if lq.after.equity >= liquidation_target(lq.after.maintenance_requirement, buffer)? {
         liquidatee.being_liquidated = 0;
-        if liquidatee.collateral < 0 {
-            let deficit = liquidatee.collateral.unsigned_abs();
-            let split = split_deficit(
-                deficit,
-                exchange.insurance_balance,
-                market.open_interest_long,
-                market.open_interest_short,
-            )?;
-            exchange.insurance_balance -= split.insurance;
-            exchange.socialized_loss = exchange
-                .socialized_loss
-                .checked_add(split.socialized)
-                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-            exchange.bad_debt = exchange
-                .bad_debt
-                .checked_add(split.bad_debt)
-                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-            market.cumulative_funding_long = market
-                .cumulative_funding_long
-                .checked_add(split.index_delta)
-                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-            market.cumulative_funding_short = market
-                .cumulative_funding_short
-                .checked_sub(split.index_delta)
-                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-            liquidatee.collateral = 0;
-            liquidatee.total_deficit_covered = liquidatee
-                .total_deficit_covered
-                .checked_add(deficit)
-                .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-            emit!(Bankruptcy {
-                margin_account: ctx.accounts.liquidatee.key(),
-                market_index,
-                deficit,
-                insurance_paid: split.insurance,
-                socialized: split.socialized,
-                bad_debt: split.bad_debt,
-                index_delta: split.index_delta,
-            });
-        }
     }
 
     let liquidator_gain = to_i64(

@@ -1,39 +1,53 @@
-//! One file per instruction: its accounts and its handler.
-//!
-//! Every module exposes `handler`; `lib.rs` calls them by path. The glob re-exports exist for
-//! the account structs (Anchor looks them up at the crate root).
-#![allow(ambiguous_glob_reexports)]
+//! One file per instruction: its accounts and its handler, named after the instruction.
 
 pub mod accept_admin;
-pub mod add_market;
+pub mod cancel_admin_action;
+pub mod cancel_trigger_order;
 pub mod close_margin_account;
+pub mod close_trigger_orders;
 pub mod create_margin_account;
+pub mod create_trigger_orders;
 pub mod deposit;
 pub mod deposit_insurance;
+pub mod execute_admin_action;
+pub mod execute_trigger_order;
 pub mod fill;
 pub mod initialize_exchange;
 pub mod liquidate;
+pub mod liquidate_portfolio;
+pub mod place_trigger_order;
+pub mod queue_admin_action;
 pub mod set_delegate;
+pub mod set_margin_mode;
 pub mod set_market_status;
+pub mod settle_dead_market;
 pub mod settle_funding;
-pub mod transfer_admin;
+pub mod settle_position;
 pub mod update_funding;
-pub mod update_market;
 pub mod withdraw;
 
 pub use accept_admin::*;
-pub use add_market::*;
+pub use cancel_admin_action::*;
+pub use cancel_trigger_order::*;
 pub use close_margin_account::*;
+pub use close_trigger_orders::*;
 pub use create_margin_account::*;
+pub use create_trigger_orders::*;
 pub use deposit::*;
 pub use deposit_insurance::*;
+pub use execute_admin_action::*;
+pub use execute_trigger_order::*;
 pub use fill::*;
 pub use initialize_exchange::*;
 pub use liquidate::*;
+pub use liquidate_portfolio::*;
+pub use place_trigger_order::*;
+pub use queue_admin_action::*;
 pub use set_delegate::*;
+pub use set_margin_mode::*;
 pub use set_market_status::*;
+pub use settle_dead_market::*;
 pub use settle_funding::*;
-pub use transfer_admin::*;
+pub use settle_position::*;
 pub use update_funding::*;
-pub use update_market::*;
 pub use withdraw::*;

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::events::FundingSettled;
-use crate::health::{load_market_list, settle_funding, MarketList};
+use crate::health_accounts::{load_market_list, settle_funding as settle_all, MarketList};
 use crate::state::MarginAccount;
 
 /// Permissionless: realizes the account's owed funding into its collateral. Idempotent.
@@ -14,11 +14,11 @@ pub struct SettleFunding<'info> {
     pub margin_account: AccountLoader<'info, MarginAccount>,
 }
 
-pub fn handler(ctx: Context<SettleFunding>) -> Result<()> {
+pub fn settle_funding(ctx: Context<SettleFunding>) -> Result<()> {
     let mut account = ctx.accounts.margin_account.load_mut()?;
     let required = account.position_market_indices();
     let markets = load_market_list(ctx.remaining_accounts, &required, MarketList::MarketsOnly)?;
-    let amount = settle_funding(&mut account, &markets)?;
+    let amount = settle_all(&mut account, &markets)?;
     emit!(FundingSettled {
         margin_account: ctx.accounts.margin_account.key(),
         amount,

@@ -1,10 +1,10 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token::{self, Token, TokenAccount, Transfer};
 
-use crate::constants::EXCHANGE_SEED;
+use crate::constants::{EXCHANGE_SEED, MARGIN_ACCOUNT_SEED, VAULT_SEED};
 use crate::error::ErrorCode;
 use crate::events::Withdrawn;
-use crate::health::{account_health, load_health_markets, settle_funding};
+use crate::health_accounts::{account_health, load_health_markets, settle_funding};
 use crate::oracle::OracleUse;
 use crate::risk::math::to_i64;
 use crate::state::{Exchange, MarginAccount};
@@ -16,32 +16,37 @@ use crate::trading::refresh_liquidation_flag;
 ///
 /// Remaining accounts: one `(Market, oracle)` pair per open position, in position order.
 #[derive(Accounts)]
+#[instruction(sub_account_id: u16)]
 pub struct Withdraw<'info> {
     pub owner: Signer<'info>,
     #[account(seeds = [EXCHANGE_SEED], bump = exchange.bump)]
     pub exchange: Box<Account<'info, Exchange>>,
-    #[account(mut)]
+    /// The owner's sub-account `sub_account_id`. A delegate signing here fails the seeds (it is
+    /// not the owner) or, for its own key's account, `DelegateCannotWithdraw` is never reached:
+    /// the account is derived from the signer.
+    #[account(
+        mut,
+        seeds = [MARGIN_ACCOUNT_SEED, owner.key().as_ref(), &sub_account_id.to_le_bytes()],
+        bump = margin_account.load()?.bump
+    )]
     pub margin_account: AccountLoader<'info, MarginAccount>,
-    /// CHECK: must be the exchange's vault; the token program checks the rest.
-    #[account(mut, address = exchange.vault @ ErrorCode::InvalidVault)]
+    /// CHECK: the exchange's vault (its PDA); the token program checks the rest.
+    #[account(mut, seeds = [VAULT_SEED, exchange.key().as_ref()], bump = exchange.vault_bump)]
     pub vault: UncheckedAccount<'info>,
     #[account(
         mut,
+        constraint = destination.key() != exchange.vault @ ErrorCode::WithdrawToVault,
         constraint = destination.mint == exchange.collateral_mint @ ErrorCode::InvalidCollateralMint
     )]
     pub destination: Box<Account<'info, TokenAccount>>,
     pub token_program: Program<'info, Token>,
 }
 
-pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
+pub fn withdraw(ctx: Context<Withdraw>, _sub_account_id: u16, amount: u64) -> Result<()> {
     let required = {
         let account = ctx.accounts.margin_account.load()?;
         account.require_owner_for_withdraw(&ctx.accounts.owner.key())?;
         require!(amount > 0, ErrorCode::ZeroAmount);
-        require!(
-            account.being_liquidated == 0,
-            ErrorCode::AccountBeingLiquidated
-        );
         account.position_market_indices()
     };
     let now = Clock::get()?.unix_timestamp;
@@ -50,7 +55,8 @@ pub fn handler(ctx: Context<Withdraw>, amount: u64) -> Result<()> {
     let (funding_settled, collateral_after, free_after) = {
         let mut account = ctx.accounts.margin_account.load_mut()?;
         let funding_settled = settle_funding(&mut account, &markets)?;
-        // No withdrawal while a liquidation is in progress, unless equity is back above the buffer.
+        // No withdrawal while a liquidation is in progress: the flag is refreshed first, so an
+        // account whose equity is back above the buffer (after a deposit, say) may withdraw.
         let before = account_health(&account, &markets)?;
         require!(
             !refresh_liquidation_flag(

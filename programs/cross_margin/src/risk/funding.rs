@@ -1,11 +1,27 @@
-//! Funding owed by a position, from the market's cumulative index (settled lazily).
+//! Funding: what a position owes from the market's cumulative index (settled lazily), and the
+//! premium a funding period's fills set.
+//!
+//! **Why fills cannot be wash-traded into funding.** In a request-for-quote venue every fill is
+//! chosen by its two signers, who may be one person. So the premium a period's fills set is a
+//! notional-weighted average of their deviations from the oracle, each clamped to
+//! `max_funding_premium`, divided by at least a floor proportional to the open interest:
+//!
+//! `premium = sum_i w_i d_i / max(sum_i w_i, W_min)`,
+//! `W_min = S * OI * twap * (elapsed / day) * max_premium / (net_fee * (1 - band))`
+//!
+//! where `w_i` is fill `i`'s notional at the oracle and `d_i` its clamped deviation. The funding a
+//! group can collect is at most its net position (`<= OI`) times the index move, so what any set
+//! of fills adds to the premium moves at most `OI * twap * elapsed/day * sum w_i d_i / W_min
+//! <= sum w_i * net_fee * (1 - band) / S` of funding, while those fills paid at least
+//! `sum |s_i| P_i net_fee >= sum w_i (1 - band) net_fee` in fees (the fill price is within the band
+//! of the oracle). With `S = 2` (`FUNDING_FEE_SAFETY`), a period's fills can move at most half the
+//! fees they paid: wash trading funding never pays, whatever sizes, timing or prices.
 
 use anchor_lang::prelude::*;
 
 use super::math::{add, div_ceil, mul, sub, to_i64};
 use crate::constants::{
-    BASE_PRECISION, FUNDING_DAY_SECS, FUNDING_INDEX_SCALE, MARK_PRICE_VALIDITY_SECS,
-    RATIO_PRECISION,
+    BASE_PRECISION, FUNDING_DAY_SECS, FUNDING_FEE_SAFETY, FUNDING_INDEX_SCALE, RATIO_PRECISION,
 };
 use crate::error::ErrorCode;
 
@@ -28,110 +44,117 @@ pub fn side_index(base: i64, long_index: i64, short_index: i64) -> i64 {
     }
 }
 
-/// Time-weighted sums of the mark and oracle prices since the last funding update, kept lazily:
-/// each event (fill, oracle use by a writer, funding update) first accumulates the time since the
-/// previous one at the prices observed then.
-#[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct TwapState {
-    /// Sum of mark price * seconds.
-    pub mark_sum: i64,
-    /// Sum of oracle price * seconds.
-    pub oracle_sum: i64,
-    pub last_update_ts: i64,
-    /// Price of the last fill (0 before any).
-    pub last_fill_price: i64,
-    pub last_fill_ts: i64,
-    /// The last oracle price observed by a writer of the market.
-    pub last_oracle_price: i64,
+/// What one fill adds to its period's premium sums: its notional at the oracle (rounded down)
+/// and that notional times its deviation from the oracle, clamped to `max_premium`
+/// (quote native, signed: positive when the fill is above the oracle, rounded toward zero).
+pub fn fill_premium_contribution(
+    size: u64,
+    price: i64,
+    oracle: i64,
+    max_premium: u32,
+) -> Result<(u64, i64)> {
+    let size = size as i128;
+    let notional = mul(size, oracle as i128)? / BASE_PRECISION;
+    let bound = mul(oracle as i128, max_premium as i128)? / RATIO_PRECISION;
+    let deviation = (price as i128 - oracle as i128).clamp(-bound, bound);
+    let premium = mul(size, deviation)? / BASE_PRECISION; // truncates toward zero
+    Ok((
+        u64::try_from(notional).map_err(|_| error!(ErrorCode::MathOverflow))?,
+        to_i64(premium)?,
+    ))
 }
 
-impl TwapState {
-    /// Accumulates `[last_update_ts, now]`. The oracle sum uses the last observed oracle price;
-    /// the mark sum uses the last fill price for at most `MARK_PRICE_VALIDITY_SECS` after that
-    /// fill, and the oracle price for the rest of the interval.
-    pub fn accumulate(&mut self, now: i64) -> Result<()> {
-        let dt = now.saturating_sub(self.last_update_ts).max(0);
-        if dt == 0 {
-            return Ok(());
-        }
-        let mark_secs = if self.last_fill_price > 0 {
-            let from = self.last_update_ts.max(self.last_fill_ts);
-            let until = now.min(self.last_fill_ts.saturating_add(MARK_PRICE_VALIDITY_SECS));
-            (until - from).clamp(0, dt)
-        } else {
-            0
-        };
-        let oracle = self.last_oracle_price as i128;
-        let mark = add(
-            mul(self.last_fill_price as i128, mark_secs as i128)?,
-            mul(oracle, (dt - mark_secs) as i128)?,
-        )?;
-        self.mark_sum = to_i64(add(self.mark_sum as i128, mark)?)?;
-        self.oracle_sum = to_i64(add(self.oracle_sum as i128, mul(oracle, dt as i128)?)?)?;
-        self.last_update_ts = now;
-        Ok(())
-    }
-
-    /// Records a fill at `price` (after accumulating up to `now`).
-    pub fn record_fill(&mut self, price: i64, now: i64) -> Result<()> {
-        self.accumulate(now)?;
-        self.last_fill_price = price;
-        self.last_fill_ts = now;
-        Ok(())
-    }
-
-    /// Records an oracle observation (after accumulating up to `now` at the previous one).
-    pub fn record_oracle(&mut self, price: i64, now: i64) -> Result<()> {
-        self.accumulate(now)?;
-        self.last_oracle_price = price;
-        Ok(())
-    }
-
-    /// Starts a new funding period at `now`.
-    pub fn reset(&mut self, now: i64) {
-        self.mark_sum = 0;
-        self.oracle_sum = 0;
-        self.last_update_ts = now;
-    }
+/// What a funding update needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FundingInputs {
+    /// Sum of oracle price * seconds over the period.
+    pub oracle_sum: i128,
+    /// Seconds since the previous update.
+    pub elapsed: i64,
+    /// Sum of the period's fill notionals at the oracle (quote native).
+    pub fill_notional: u64,
+    /// Sum of the period's notional-weighted clamped deviations (quote native).
+    pub fill_premium: i64,
+    /// Open interest (one side, base) when the update runs.
+    pub open_interest: u64,
+    /// Taker fee + maker fee (ppm, positive).
+    pub net_fee: u32,
+    pub price_band: u32,
+    pub max_premium: u32,
 }
 
 /// One funding update.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FundingUpdate {
+    /// `oracle_twap * (1 + premium)`: the mark the premium implies.
     pub mark_twap: i64,
     pub oracle_twap: i64,
-    /// `(mark_twap - oracle_twap) / oracle_twap`, clamped, ppm per day.
+    /// ppm per day, signed, within `±max_premium`.
     pub premium: i64,
     /// What both indices move by: `premium * oracle_twap * elapsed / 1 day`, index units.
     pub index_delta: i64,
+    /// The denominator the fills' premium sum was divided by: `max(sum w, W_min)`.
+    pub premium_weight: i64,
 }
 
-/// The funding for a period of `elapsed` seconds with the given time-weighted sums.
-pub fn compute_funding(
-    mark_sum: i64,
-    oracle_sum: i64,
-    elapsed: i64,
-    max_premium: u32,
-) -> Result<FundingUpdate> {
-    if elapsed <= 0 || oracle_sum <= 0 {
+/// `W_min` of the module doc, rounded up; `None` when it does not fit (then no fill moves
+/// funding at all, the safe side).
+pub fn premium_weight_floor(i: &FundingInputs, oracle_twap: i128) -> Option<i128> {
+    let oi_notional = div_ceil(
+        (i.open_interest as i128).checked_mul(oracle_twap)?,
+        BASE_PRECISION,
+    );
+    let num = oi_notional
+        .checked_mul(i.elapsed as i128)?
+        .checked_mul(i.max_premium as i128)?
+        .checked_mul(FUNDING_FEE_SAFETY * RATIO_PRECISION)?;
+    let den = (FUNDING_DAY_SECS as i128)
+        .checked_mul(i.net_fee.max(1) as i128)?
+        .checked_mul(RATIO_PRECISION - i.price_band as i128)?;
+    Some(div_ceil(num, den.max(1)))
+}
+
+/// The funding of one period.
+pub fn compute_funding(i: &FundingInputs) -> Result<FundingUpdate> {
+    if i.elapsed <= 0 || i.oracle_sum <= 0 {
         return Ok(FundingUpdate::default());
     }
-    let mark_twap = mark_sum as i128 / elapsed as i128;
-    let oracle_twap = oracle_sum as i128 / elapsed as i128;
+    let oracle_twap = i.oracle_sum / i.elapsed as i128;
     require!(oracle_twap > 0, ErrorCode::OracleNonPositivePrice);
-    let max = max_premium as i128;
-    let premium = (mul(mark_twap - oracle_twap, RATIO_PRECISION)? / oracle_twap).clamp(-max, max);
-    let index_delta = mul(
-        mul(mul(premium, oracle_twap)?, elapsed as i128)?,
-        FUNDING_INDEX_SCALE,
-    )? / (RATIO_PRECISION * FUNDING_DAY_SECS as i128);
+    let weight = premium_weight_floor(i, oracle_twap)
+        .unwrap_or(i128::MAX)
+        .max(i.fill_notional as i128);
+    let max = i.max_premium as i128;
+    let premium = if weight == 0 {
+        0
+    } else {
+        (mul(i.fill_premium as i128, RATIO_PRECISION)? / weight).clamp(-max, max)
+    };
+    // With no open interest nobody pays: the indices stay (and cannot overflow over a long gap).
+    let index_delta = if i.open_interest == 0 {
+        0
+    } else {
+        mul(
+            mul(mul(premium, oracle_twap)?, i.elapsed as i128)?,
+            FUNDING_INDEX_SCALE,
+        )? / (RATIO_PRECISION * FUNDING_DAY_SECS as i128)
+    };
     Ok(FundingUpdate {
-        mark_twap: to_i64(mark_twap)?,
+        mark_twap: to_i64(add(oracle_twap, oracle_twap * premium / RATIO_PRECISION)?)?,
         oracle_twap: to_i64(oracle_twap)?,
         premium: to_i64(premium)?,
         index_delta: to_i64(index_delta)?,
+        premium_weight: to_i64(weight.min(i64::MAX as i128))?,
     })
+}
+
+/// The most funding one update can move from payers to receivers (quote native, rounded up):
+/// `OI * |index_delta|`. The randomized sequence holds it to half the period's fees.
+pub fn funding_moved(open_interest: u64, index_delta: i64) -> i128 {
+    div_ceil(
+        open_interest as i128 * (index_delta as i128).abs(),
+        BASE_PRECISION * FUNDING_INDEX_SCALE,
+    )
 }
 
 #[cfg(test)]
@@ -158,64 +181,99 @@ mod tests {
         assert!(sum >= 0);
     }
 
-    fn twap(oracle: i64) -> TwapState {
-        TwapState {
-            last_oracle_price: oracle,
-            ..Default::default()
+    const ETH: i64 = 3_000_000_000;
+    const ONE: u64 = 1_000_000_000;
+
+    fn eth_inputs() -> FundingInputs {
+        FundingInputs {
+            oracle_sum: ETH as i128 * 3_600,
+            elapsed: 3_600,
+            fill_notional: 0,
+            fill_premium: 0,
+            open_interest: 10 * ONE,
+            net_fee: 400, // 5 bps taker, 1 bp maker rebate
+            price_band: 50_000,
+            max_premium: 20_000,
         }
     }
 
     #[test]
-    fn fill_counts_for_a_minute_then_the_oracle() {
-        // oracle 3,000 all hour; one fill at 3,030 at t = 0
-        let mut t = twap(3_000_000_000);
-        t.record_fill(3_030_000_000, 0).unwrap();
-        t.accumulate(3_600).unwrap();
-        assert_eq!(t.mark_sum, 3_030_000_000 * 60 + 3_000_000_000 * 3_540);
-        assert_eq!(t.oracle_sum, 3_000_000_000 * 3_600);
-        let f = compute_funding(t.mark_sum, t.oracle_sum, 3_600, 20_000).unwrap();
-        // mark twap 3,000.5: premium 0.5 / 3,000 = 166.67 ppm -> 166
-        assert_eq!(
-            (f.mark_twap, f.oracle_twap, f.premium),
-            (3_000_500_000, 3_000_000_000, 166)
-        );
-        // 166e-6 * 3,000 * 3,600 / 86,400 = $0.02075 per ETH = 20,750 quote native * 1,000
-        assert_eq!(f.index_delta, 20_750_000);
-        assert_eq!(
-            funding_owed(1_000_000_000, f.index_delta, 0).unwrap(),
-            20_750
-        );
+    fn contribution_clamps_the_deviation() {
+        // 0.01 ETH at +5% counts at +2%: notional 30, premium 0.6
+        let (w, p) = fill_premium_contribution(ONE / 100, 3_150_000_000, ETH, 20_000).unwrap();
+        assert_eq!((w, p), (30_000_000, 600_000));
+        let (w, p) = fill_premium_contribution(ONE / 100, 2_850_000_000, ETH, 20_000).unwrap();
+        assert_eq!((w, p), (30_000_000, -600_000));
+        // inside the clamp it counts as is: +0.5% on 2 ETH = 30
+        let (_, p) = fill_premium_contribution(2 * ONE, 3_015_000_000, ETH, 20_000).unwrap();
+        assert_eq!(p, 30_000_000);
     }
 
     #[test]
-    fn fill_before_a_gap_counts_only_its_minute_accumulated_in_pieces() {
-        let mut t = twap(3_000_000_000);
-        t.record_fill(3_100_000_000, 100).unwrap(); // [0,100] at oracle
-        t.accumulate(130).unwrap(); // 30 s at the fill price
-        t.record_oracle(2_990_000_000, 200).unwrap(); // 30 s fill + 40 s oracle 3,000
-        t.accumulate(300).unwrap(); // 100 s at 2,990
-        let expect_mark =
-            3_000_000_000i64 * 100 + 3_100_000_000 * 60 + 3_000_000_000 * 40 + 2_990_000_000 * 100;
-        assert_eq!(t.mark_sum, expect_mark);
-        assert_eq!(t.oracle_sum, 3_000_000_000 * 200 + 2_990_000_000 * 100);
+    fn the_wash_attack_of_issue_11_moves_less_than_half_its_fees() {
+        // Sixty 0.01 ETH wash fills at +5% in one hour, 10 ETH of open interest.
+        let (w, p) = fill_premium_contribution(ONE / 100, 3_150_000_000, ETH, 20_000).unwrap();
+        let i = FundingInputs {
+            fill_notional: 60 * w,
+            fill_premium: 60 * p,
+            ..eth_inputs()
+        };
+        let f = compute_funding(&i).unwrap();
+        // W_min = 2 * 30,000 * (1/24) * 2% / (0.04% * 95%) = 131,578.947369 USDC
+        assert_eq!(f.premium_weight, 131_578_947_369);
+        // premium = 36 / 131,578.947369 = 273.6 ppm/day -> 273
+        assert_eq!(f.premium, 273);
+        // 273e-6 * 3,000 / 24 = 0.034125 USDC per ETH: the 10 ETH long pays 0.34125 USDC
+        assert_eq!(f.index_delta, 34_125_000);
+        let moved = funding_moved(i.open_interest, f.index_delta);
+        assert_eq!(moved, 341_250);
+        // the wash fills paid 60 * 0.01 * 3,150 * 0.04% = 0.756 USDC: the funding is under half
+        let fees = 60 * crate::risk::trade_fee(ONE as i64 / 100, 3_150_000_000, 500).unwrap()
+            + 60 * crate::risk::trade_fee(ONE as i64 / 100, 3_150_000_000, -100).unwrap();
+        assert_eq!(fees, 756_000);
+        assert!(2 * moved <= fees as i128);
     }
 
     #[test]
-    fn no_fills_no_funding_and_clamp() {
-        let mut t = twap(3_000_000_000);
-        t.accumulate(3_600).unwrap();
-        let f = compute_funding(t.mark_sum, t.oracle_sum, 3_600, 20_000).unwrap();
+    fn heavy_honest_volume_sets_the_average_deviation() {
+        // 200 ETH of fills at +0.1% in the hour against 10 ETH of open interest: the weight is
+        // the fills' notional (600,000 > W_min = 131,579), the premium their average deviation.
+        let (w, p) = fill_premium_contribution(200 * ONE, 3_003_000_000, ETH, 20_000).unwrap();
+        let f = compute_funding(&FundingInputs {
+            fill_notional: w,
+            fill_premium: p,
+            ..eth_inputs()
+        })
+        .unwrap();
+        assert_eq!((f.premium, f.premium_weight), (1_000, 600_000_000_000));
+        assert_eq!(f.mark_twap, 3_003_000_000);
+    }
+
+    #[test]
+    fn no_fills_no_open_interest_and_long_gaps() {
+        let f = compute_funding(&eth_inputs()).unwrap();
         assert_eq!((f.premium, f.index_delta), (0, 0));
-        // a mark 10% above the oracle all day is clamped to 2%/day
-        let f = compute_funding(3_300 * 86_400, 3_000 * 86_400, 86_400, 20_000).unwrap();
-        assert_eq!(f.premium, 20_000);
-        assert_eq!(f.index_delta, 60 * 1_000); // 2% of 3,000 (price units) per day
-        let f = compute_funding(2_700 * 86_400, 3_000 * 86_400, 86_400, 20_000).unwrap();
-        assert_eq!(f.premium, -20_000);
-    }
-
-    #[test]
-    fn settled_position_owes_nothing() {
-        assert_eq!(funding_owed(5_000_000_000, 123_456, 123_456).unwrap(), 0);
+        // fills but no open interest: a premium to show, nobody pays
+        let (w, p) = fill_premium_contribution(ONE, 3_030_000_000, ETH, 20_000).unwrap();
+        let f = compute_funding(&FundingInputs {
+            fill_notional: w,
+            fill_premium: p,
+            open_interest: 0,
+            ..eth_inputs()
+        })
+        .unwrap();
+        assert_eq!((f.premium, f.index_delta), (10_000, 0));
+        // ten years uncranked at $100,000: the sums fit, the update computes
+        let ten_years = 10 * 365 * 86_400i64;
+        let f = compute_funding(&FundingInputs {
+            oracle_sum: 100_000_000_000i128 * ten_years as i128,
+            elapsed: ten_years,
+            fill_notional: w,
+            fill_premium: p,
+            ..eth_inputs()
+        })
+        .unwrap();
+        assert_eq!(f.oracle_twap, 100_000_000_000);
+        assert!(f.premium.abs() <= 20_000);
     }
 }

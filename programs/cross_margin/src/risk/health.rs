@@ -11,9 +11,9 @@
 use anchor_lang::prelude::*;
 
 use super::math::{add, div_ceil, div_floor, mul, sub, to_i64};
-use super::RiskParams;
+use super::portfolio::{portfolio_requirement, RequirementTerm};
+use super::{MarginMode, OraclePrice, RiskParams};
 use crate::constants::{BASE_PRECISION, RATIO_PRECISION};
-use crate::oracle::OraclePrice;
 
 /// Everything the math needs about one open position.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,14 +32,18 @@ pub struct PositionRisk {
 pub struct Health {
     /// `E`: collateral plus unrealized pnl (funding included) at oracle prices.
     pub equity: i128,
-    /// `MM`
+    /// `MM` in the account's margin mode.
     pub maintenance_requirement: i128,
     /// `E_init`: equity at conservative prices with weighted positive pnl.
     pub initial_equity: i128,
-    /// `IM`
+    /// `IM` in the account's margin mode.
     pub initial_requirement: i128,
     /// `sum |b| * p` at oracle prices (rounded up).
     pub notional: i128,
+    /// `MM` as the standard mode computes it (equal to `maintenance_requirement` there).
+    pub standard_maintenance_requirement: i128,
+    /// `IM` as the standard mode computes it.
+    pub standard_initial_requirement: i128,
 }
 
 impl Health {
@@ -51,6 +55,11 @@ impl Health {
     /// `E_init >= IM`.
     pub fn meets_initial(&self) -> bool {
         self.initial_equity >= self.initial_requirement
+    }
+
+    /// `E_init >= IM` of the standard mode (what switching back to it needs).
+    pub fn meets_standard_initial(&self) -> bool {
+        self.initial_equity >= self.standard_initial_requirement
     }
 
     /// `E - MM`: what a liquidation must restore, what a reducing fill must not lower.
@@ -168,35 +177,93 @@ pub fn initial_requirement_price(base: i64, price: &OraclePrice) -> i64 {
     initial_value_price(base, price).max(price.price)
 }
 
-/// `(E, MM)` only: all that "is this account liquidatable" needs (the keeper's scan). The same
-/// per-position terms `compute_health` adds up.
-pub fn compute_maintenance(collateral: i64, positions: &[PositionRisk]) -> Result<(i128, i128)> {
+/// Which requirement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequirementKind {
+    /// At the oracle price, maintenance ratios.
+    Maintenance,
+    /// At the conservative requirement price, initial ratios.
+    Initial,
+}
+
+fn term(pos: &PositionRisk, kind: RequirementKind) -> RequirementTerm {
+    let (price, ratio) = match kind {
+        RequirementKind::Maintenance => (pos.price.price, pos.params.maintenance_margin_ratio),
+        RequirementKind::Initial => (
+            initial_requirement_price(pos.base, &pos.price),
+            pos.params.initial_margin_ratio,
+        ),
+    };
+    RequirementTerm {
+        base: pos.base,
+        price,
+        ratio,
+        group: pos.params.margin_group,
+        share: pos.params.systematic_share,
+    }
+}
+
+/// The requirement of `kind` over `positions`: `(in the mode, standard)`.
+pub fn requirements(
+    positions: &[PositionRisk],
+    kind: RequirementKind,
+    mode: MarginMode,
+) -> Result<(i128, i128)> {
+    let mut standard: i128 = 0;
+    for pos in positions.iter().filter(|p| p.base != 0) {
+        let t = term(pos, kind);
+        standard = add(standard, requirement(t.base, t.price, t.ratio)?)?;
+    }
+    match mode {
+        MarginMode::Standard => Ok((standard, standard)),
+        MarginMode::Portfolio => {
+            // at most 16 positions in an account; a what-if portfolio may hold more
+            let mut buf = [RequirementTerm::default(); crate::constants::MAX_POSITIONS];
+            if positions.len() <= buf.len() {
+                for (slot, pos) in buf.iter_mut().zip(positions) {
+                    *slot = term(pos, kind);
+                }
+                Ok((
+                    portfolio_requirement(&buf[..positions.len()], standard)?,
+                    standard,
+                ))
+            } else {
+                let terms: Vec<RequirementTerm> = positions.iter().map(|p| term(p, kind)).collect();
+                Ok((portfolio_requirement(&terms, standard)?, standard))
+            }
+        }
+    }
+}
+
+/// `(E, MM)` only, `MM` in `mode`: all that "is this account liquidatable" needs (the keeper's
+/// scan). The same terms `compute_health` adds up.
+pub fn compute_maintenance(
+    collateral: i64,
+    positions: &[PositionRisk],
+    mode: MarginMode,
+) -> Result<(i128, i128)> {
     let mut equity = collateral as i128;
-    let mut mm: i128 = 0;
     for pos in positions.iter().filter(|p| p.base != 0) {
         equity = add(equity, unrealized_pnl(pos)?)?;
-        mm = add(
-            mm,
-            requirement(
-                pos.base,
-                pos.price.price,
-                pos.params.maintenance_margin_ratio,
-            )?,
-        )?;
     }
+    let (mm, _) = requirements(positions, RequirementKind::Maintenance, mode)?;
     Ok((equity, mm))
 }
 
-/// Health of an account with settled collateral `collateral` and the given open positions.
-pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> Result<Health> {
-    let (equity, maintenance_requirement) = compute_maintenance(collateral, positions)?;
+/// Health of an account with settled collateral `collateral`, the given open positions and
+/// margin mode.
+pub fn compute_health(
+    collateral: i64,
+    positions: &[PositionRisk],
+    mode: MarginMode,
+) -> Result<Health> {
     let mut h = Health {
-        equity,
-        maintenance_requirement,
+        equity: collateral as i128,
         initial_equity: collateral as i128,
         ..Health::default()
     };
     for pos in positions.iter().filter(|p| p.base != 0) {
+        h.equity = add(h.equity, unrealized_pnl(pos)?)?;
         h.notional = add(h.notional, notional(pos.base, pos.price.price)?)?;
         let upnl_init = unrealized_pnl_at(pos, initial_value_price(pos.base, &pos.price))?;
         let weighted = if upnl_init > 0 {
@@ -208,15 +275,13 @@ pub fn compute_health(collateral: i64, positions: &[PositionRisk]) -> Result<Hea
             upnl_init
         };
         h.initial_equity = add(h.initial_equity, weighted)?;
-        h.initial_requirement = add(
-            h.initial_requirement,
-            requirement(
-                pos.base,
-                initial_requirement_price(pos.base, &pos.price),
-                pos.params.initial_margin_ratio,
-            )?,
-        )?;
     }
+    (
+        h.maintenance_requirement,
+        h.standard_maintenance_requirement,
+    ) = requirements(positions, RequirementKind::Maintenance, mode)?;
+    (h.initial_requirement, h.standard_initial_requirement) =
+        requirements(positions, RequirementKind::Initial, mode)?;
     Ok(h)
 }
 
@@ -239,6 +304,7 @@ pub fn liquidation_price(
     collateral: i64,
     positions: &[PositionRisk],
     index: usize,
+    mode: MarginMode,
 ) -> Result<Option<i64>> {
     let pos = positions[index];
     if pos.base == 0 {
@@ -250,7 +316,7 @@ pub fn liquidation_price(
     // false to true as p rises. We look for the smallest p with q(p).
     let mut q = |p: i64| -> Result<bool> {
         scratch[index].price.price = p;
-        let liq = compute_health(collateral, &scratch)?.liquidatable();
+        let liq = compute_health(collateral, &scratch, mode)?.liquidatable();
         Ok(if long { !liq } else { liq })
     };
     if q(1)? {
@@ -260,8 +326,10 @@ pub fn liquidation_price(
         return Ok(if long { Some(MAX_SEARCH_PRICE) } else { None });
     }
 
-    // Continuous estimate: E - MM moves by b*(1 -/+ m)/BASE per unit of price.
-    let h0 = compute_health(collateral, positions)?;
+    // Continuous estimate: E - MM moves by b*(1 -/+ m)/BASE per unit of price (in portfolio
+    // mode the slope differs by the group terms; the search below corrects any estimate, since
+    // `E - R` is monotone in one price in both modes: R's slope is at most `|b| r`).
+    let h0 = compute_health(collateral, positions, mode)?;
     let m = pos.params.maintenance_margin_ratio as i128;
     let b = pos.base as i128;
     let slope = if long {
@@ -312,10 +380,11 @@ pub fn position_report(
     collateral: i64,
     positions: &[PositionRisk],
     index: usize,
+    mode: MarginMode,
 ) -> Result<(i64, Option<i64>)> {
     Ok((
         to_i64(unrealized_pnl(&positions[index])?)?,
-        liquidation_price(collateral, positions, index)?,
+        liquidation_price(collateral, positions, index, mode)?,
     ))
 }
 
@@ -327,11 +396,14 @@ mod tests {
     const ONE: i64 = 1_000_000_000; // one whole base unit
     const DOLLAR: i64 = 1_000_000; // price precision
 
+    const STD: MarginMode = MarginMode::Standard;
+
     fn params(im: u32, mm: u32, w: u32) -> RiskParams {
         RiskParams {
             initial_margin_ratio: im,
             maintenance_margin_ratio: mm,
             upnl_initial_weight: w,
+            ..RiskParams::default()
         }
     }
 
@@ -366,7 +438,7 @@ mod tests {
             2_900 * DOLLAR,
             params(100_000, 50_000, 1_000_000),
         );
-        let h = compute_health(1_000 * USDC, &[p]).unwrap();
+        let h = compute_health(1_000 * USDC, &[p], STD).unwrap();
         // U = 5,800 - 6,000 = -200 -> E = 800
         assert_eq!(h.equity, 800 * USDC as i128);
         // MM = 5,800 * 5% = 290; IM = 580
@@ -380,7 +452,7 @@ mod tests {
         assert_eq!(h.effective_leverage(), Some(7_250_000));
         // liquidation price: 1,000 + 2p - 6,000 = 0.05 * 2p -> p = 5,000 / 1.9 = 2,631.578947...
         assert_eq!(
-            liquidation_price(1_000 * USDC, &[p], 0).unwrap(),
+            liquidation_price(1_000 * USDC, &[p], 0, STD).unwrap(),
             Some(2_631_578_948)
         );
     }
@@ -413,7 +485,7 @@ mod tests {
             params(200_000, 100_000, 800_000),
         );
         let all = [eth, btc, sol];
-        let h = compute_health(500 * USDC, &all).unwrap();
+        let h = compute_health(500 * USDC, &all, STD).unwrap();
         // E = 500 - 300 + 500 + 0 = 700
         assert_eq!(h.equity, 700 * USDC as i128);
         // MM = 2,700*5% + 5,500*2.5% + 1,500*10% = 135 + 137.5 + 150 = 422.5
@@ -426,20 +498,24 @@ mod tests {
         assert_eq!(h.withdrawable(500 * USDC), 0);
 
         // Without the BTC profit the same account is liquidatable: E = 200 < MM = 285.
-        let h2 = compute_health(500 * USDC, &[eth, sol]).unwrap();
+        let h2 = compute_health(500 * USDC, &[eth, sol], STD).unwrap();
         assert_eq!(h2.equity, 200 * USDC as i128);
         assert_eq!(h2.maintenance_requirement, 285 * USDC as i128);
         assert!(h2.liquidatable());
 
         // ETH liquidation price with the others held:
         // 500 + (p - 3,000) + 500 = 0.05 p + 137.5 + 150  ->  p = 2,287.5 / 0.95 = 2,407.894736...
-        let lp = liquidation_price(500 * USDC, &all, 0).unwrap().unwrap();
+        let lp = liquidation_price(500 * USDC, &all, 0, STD)
+            .unwrap()
+            .unwrap();
         assert_eq!(lp, 2_407_894_737);
         // BTC (short) liquidation price: 500 - 300 + 0.1*(60,000 - p) = 135 + 0.0025 p + 150
         // -> 5,915 = 0.1025 p -> p = 57,707.317073... continuous. With the short's value rounded
         // down and MM rounded up, 57,707.317071..073 are already liquidatable (E = MM - 1 unit);
         // the largest safe price is 57,707.317070.
-        let lb = liquidation_price(500 * USDC, &all, 1).unwrap().unwrap();
+        let lb = liquidation_price(500 * USDC, &all, 1, STD)
+            .unwrap()
+            .unwrap();
         assert_eq!(lb, 57_707_317_070);
     }
 
@@ -461,11 +537,13 @@ mod tests {
         );
         let all = [eth, btc];
         for i in 0..2 {
-            let lp = liquidation_price(500 * USDC, &all, i).unwrap().unwrap();
+            let lp = liquidation_price(500 * USDC, &all, i, STD)
+                .unwrap()
+                .unwrap();
             let at = |p: i64| {
                 let mut v = all;
                 v[i].price.price = p;
-                compute_health(500 * USDC, &v).unwrap()
+                compute_health(500 * USDC, &v, STD).unwrap()
             };
             let (safe_side, liq_side) = if all[i].base > 0 {
                 (lp + 1, lp - 1)
@@ -489,7 +567,7 @@ mod tests {
             3_000 * DOLLAR,
             params(100_000, 50_000, 1_000_000),
         );
-        assert_eq!(liquidation_price(3_000 * USDC, &[p], 0).unwrap(), None);
+        assert_eq!(liquidation_price(3_000 * USDC, &[p], 0, STD).unwrap(), None);
         // A short that is insolvent at any price.
         let s = pos(
             0,
@@ -498,7 +576,10 @@ mod tests {
             3_000 * DOLLAR,
             params(100_000, 50_000, 1_000_000),
         );
-        assert_eq!(liquidation_price(-3_100 * USDC, &[s], 0).unwrap(), None);
+        assert_eq!(
+            liquidation_price(-3_100 * USDC, &[s], 0, STD).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -516,7 +597,7 @@ mod tests {
             },
             params: params(100_000, 50_000, 500_000),
         };
-        let h = compute_health(0, &[p]).unwrap();
+        let h = compute_health(0, &[p], STD).unwrap();
         // E = 3,000 - 2,000 = 1,000. Initial: long valued at min(2,970, 2,950) = 2,950 -> 950,
         // weighted 50% -> 475. IM at max(2,950, 3,000) = 3,000 * 10% = 300.
         assert_eq!(h.equity, 1_000 * USDC as i128);
@@ -528,7 +609,7 @@ mod tests {
             quote: 3_100 * USDC,
             ..p
         };
-        let h = compute_health(0, &[s]).unwrap();
+        let h = compute_health(0, &[s], STD).unwrap();
         assert_eq!(h.equity, 100 * USDC as i128);
         assert_eq!(h.initial_equity, 35 * USDC as i128); // (3,100 - 3,030) * 50%
         assert_eq!(h.initial_requirement, 303 * USDC as i128);
@@ -544,7 +625,7 @@ mod tests {
             params(100_000, 50_000, 100_000),
         );
         p.funding_owed = 7 * USDC;
-        let h = compute_health(1_000 * USDC, &[p]).unwrap();
+        let h = compute_health(1_000 * USDC, &[p], STD).unwrap();
         // U = -500 - 7
         assert_eq!(h.equity, 493 * USDC as i128);
         assert_eq!(h.initial_equity, 493 * USDC as i128);
@@ -585,7 +666,7 @@ mod tests {
 
     #[test]
     fn empty_account() {
-        let h = compute_health(42, &[]).unwrap();
+        let h = compute_health(42, &[], STD).unwrap();
         assert_eq!(h.equity, 42);
         assert_eq!(h.withdrawable(42), 42);
         assert_eq!(h.effective_leverage(), Some(0));

@@ -108,30 +108,33 @@ pub struct DeficitSplit {
     pub index_delta: i64,
 }
 
-/// Insurance first; the rest over the market's open interest (rounded so holders pay at least
-/// the rest); with no open interest, bad debt.
+/// Insurance first; the rest over `open_interest` (the sum of `|base|` of every position that
+/// carries it, rounded so holders pay at least the rest); with no open interest, bad debt.
+///
+/// The open interest is the market's as it stood before the takeover that closed the bankrupt
+/// account's last position, less that position: a holder of the other side cannot dodge its
+/// share by being the liquidator whose takeover nets its own position away.
 pub fn split_deficit(
     deficit: u64,
     insurance_balance: u64,
-    open_interest_long: u64,
-    open_interest_short: u64,
+    open_interest: u128,
 ) -> Result<DeficitSplit> {
     let insurance = deficit.min(insurance_balance);
     let rest = deficit - insurance;
-    let oi = open_interest_long as i128 + open_interest_short as i128;
     if rest == 0 {
         return Ok(DeficitSplit {
             insurance,
             ..Default::default()
         });
     }
-    if oi == 0 {
+    if open_interest == 0 {
         return Ok(DeficitSplit {
             insurance,
             bad_debt: rest,
             ..Default::default()
         });
     }
+    let oi = i128::try_from(open_interest).map_err(|_| error!(ErrorCode::MathOverflow))?;
     let per_base = div_ceil(
         mul(mul(rest as i128, BASE_PRECISION)?, FUNDING_INDEX_SCALE)?,
         oi,
@@ -142,6 +145,58 @@ pub fn split_deficit(
         bad_debt: 0,
         index_delta: to_i64(per_base)?,
     })
+}
+
+/// Slices of a portfolio are fractions at this precision (1 = 1e-9 of every position).
+pub const SLICE_PRECISION: i128 = 1_000_000_000;
+
+/// The fraction of every position a portfolio liquidation takes, before lot rounding: the
+/// smallest `t` with `E - t F >= (1 + buffer) (1 - t) R`, i.e.
+/// `t = ((1 + buffer) R - E) / ((1 + buffer) R - F)`, where `F` is what the whole portfolio's
+/// fees would cost (`< R`: fees are scaled to the portfolio requirement). All of it when
+/// `E <= 0`; nothing when the target is met. At `SLICE_PRECISION`, rounded up.
+pub fn portfolio_slice_fraction(
+    equity: i128,
+    requirement: i128,
+    full_fees: i128,
+    buffer: u32,
+) -> Result<i128> {
+    if equity <= 0 {
+        return Ok(SLICE_PRECISION);
+    }
+    let target = liquidation_target(requirement, buffer)?;
+    if equity >= target {
+        return Ok(0);
+    }
+    let den = target - full_fees;
+    if den <= 0 {
+        return Ok(SLICE_PRECISION);
+    }
+    Ok(div_ceil(mul(target - equity, SLICE_PRECISION)?, den).min(SLICE_PRECISION))
+}
+
+/// The base a slice `t` takes of a position of `|base|`: `t |base|` rounded up to the lot,
+/// within the position, and all of it when less than the minimum would remain.
+pub fn slice_size(
+    position: u64,
+    fraction: i128,
+    base_lot_size: u64,
+    min_position_base: u64,
+) -> u64 {
+    let lot = base_lot_size.max(1);
+    let raw =
+        div_ceil(position as i128 * fraction, SLICE_PRECISION).clamp(0, position as i128) as u64;
+    let mut size = raw.div_ceil(lot).saturating_mul(lot).min(position);
+    if fraction >= SLICE_PRECISION || position - size < min_position_base {
+        size = position;
+    }
+    size
+}
+
+/// A fee rate scaled by `scale` (ppm), rounded down: portfolio liquidations charge each
+/// market's fees times `R / standard MM`, so a slice's fees stay below the requirement it frees.
+pub fn scaled_fee(fee: u32, scale: u32) -> u32 {
+    (fee as u64 * scale as u64 / RATIO_PRECISION as u64) as u32
 }
 
 #[cfg(test)]
@@ -255,21 +310,15 @@ mod tests {
 
     #[test]
     fn deficit_split_covers_exactly() {
-        let s = split_deficit(100, 30, 0, 0).unwrap();
+        let s = split_deficit(100, 30, 0).unwrap();
         assert_eq!((s.insurance, s.socialized, s.bad_debt), (30, 0, 70));
-        let s = split_deficit(100, 300, 5, 5).unwrap();
+        let s = split_deficit(100, 300, 10).unwrap();
         assert_eq!(
             (s.insurance, s.socialized, s.bad_debt, s.index_delta),
             (100, 0, 0, 0)
         );
         // 70 over 3 ETH of OI (1.5 long + 1.5 short): 23.33.. per ETH
-        let s = split_deficit(
-            100 * USDC as u64,
-            30 * USDC as u64,
-            1_500_000_000,
-            1_500_000_000,
-        )
-        .unwrap();
+        let s = split_deficit(100 * USDC as u64, 30 * USDC as u64, 3_000_000_000).unwrap();
         assert_eq!(
             (s.insurance, s.socialized, s.bad_debt),
             (30 * USDC as u64, 70 * USDC as u64, 0)
@@ -280,5 +329,25 @@ mod tests {
         let short_pays = funding_owed(-1_500_000_000, -s.index_delta, 0).unwrap();
         assert!(long_pays + short_pays >= 70 * USDC as i64);
         assert_eq!(long_pays + short_pays, 70_000_002);
+    }
+
+    #[test]
+    fn portfolio_slices() {
+        // E 100, R 200, buffer 20%: target 240; full fees 40: t = 140 / 200 = 70%
+        let t = portfolio_slice_fraction(100 * USDC, 200 * USDC, 40 * USDC, 200_000).unwrap();
+        assert_eq!(t, 700_000_000);
+        // after: E = 100 - 0.7 * 40 = 72, R = 0.3 * 200 = 60: 1.2 * 60 = 72, restored exactly
+        assert_eq!(
+            portfolio_slice_fraction(0, 1, 0, 0).unwrap(),
+            SLICE_PRECISION
+        );
+        assert_eq!(portfolio_slice_fraction(500, 100, 10, 200_000).unwrap(), 0);
+        // 70% of 1.2345 ETH = 0.86415 -> 0.865 on a 0.001 lot; of 0.0101 with a 0.01 minimum: all
+        assert_eq!(
+            slice_size(1_234_500_000, t, 1_000_000, 10_000_000),
+            865_000_000
+        );
+        assert_eq!(slice_size(10_100_000, t, 1_000_000, 10_000_000), 10_100_000);
+        assert_eq!(scaled_fee(10_000, 600_000), 6_000);
     }
 }

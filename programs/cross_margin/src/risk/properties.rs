@@ -4,17 +4,37 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::constants::{BASE_PRECISION, FUNDING_INDEX_SCALE, RATIO_PRECISION};
-use crate::oracle::OraclePrice;
+use crate::constants::{BASE_PRECISION, FUNDING_INDEX_SCALE, MIN_NET_FEE, RATIO_PRECISION};
 
 const ONE: i64 = 1_000_000_000;
 
 fn params() -> impl Strategy<Value = RiskParams> {
-    (5_000u32..200_000, 1u32..4, 0u32..=1_000_000).prop_map(|(mm, k, w)| RiskParams {
-        initial_margin_ratio: (mm * (k + 1)).min(1_000_000),
-        maintenance_margin_ratio: mm,
-        upnl_initial_weight: w,
-    })
+    (
+        5_000u32..200_000,
+        1u32..4,
+        0u32..=1_000_000,
+        0u8..4,
+        0u32..=750_000,
+    )
+        .prop_map(|(mm, k, w, group, share)| RiskParams {
+            initial_margin_ratio: (mm * (k + 1)).min(1_000_000),
+            maintenance_margin_ratio: mm,
+            upnl_initial_weight: w,
+            margin_group: group,
+            systematic_share: share,
+        })
+}
+
+fn mode() -> impl Strategy<Value = MarginMode> {
+    prop_oneof![Just(MarginMode::Standard), Just(MarginMode::Portfolio)]
+}
+
+fn std_req(ps: &[PositionRisk], kind: RequirementKind) -> i128 {
+    requirements(ps, kind, MarginMode::Standard).unwrap().0
+}
+
+fn pm_req(ps: &[PositionRisk], kind: RequirementKind) -> i128 {
+    requirements(ps, kind, MarginMode::Portfolio).unwrap().0
 }
 
 prop_compose! {
@@ -73,9 +93,9 @@ proptest! {
 
     /// More collateral never makes an account less healthy, on any measure.
     #[test]
-    fn more_collateral_is_never_worse(ps in portfolio(), c in -1_000_000_000_000i64..1_000_000_000_000, extra in 1i64..1_000_000_000_000) {
-        let a = compute_health(c, &ps).unwrap();
-        let b = compute_health(c + extra, &ps).unwrap();
+    fn more_collateral_is_never_worse(ps in portfolio(), c in -1_000_000_000_000i64..1_000_000_000_000, extra in 1i64..1_000_000_000_000, mode in mode()) {
+        let a = compute_health(c, &ps, mode).unwrap();
+        let b = compute_health(c + extra, &ps, mode).unwrap();
         prop_assert!(b.maintenance_health() > a.maintenance_health());
         prop_assert!(b.free_collateral() > a.free_collateral());
         prop_assert!(!b.liquidatable() || a.liquidatable());
@@ -86,13 +106,13 @@ proptest! {
     /// the change one price step makes (one unit for a whole base unit or less); one step past it,
     /// it is liquidatable.
     #[test]
-    fn liquidation_price_is_the_boundary(ps in portfolio(), c in 0i64..1_000_000_000_000, pick in 0usize..4) {
+    fn liquidation_price_is_the_boundary(ps in portfolio(), c in 0i64..1_000_000_000_000, pick in 0usize..4, mode in mode()) {
         let i = pick % ps.len();
-        if let Some(lp) = liquidation_price(c, &ps, i).unwrap() {
+        if let Some(lp) = liquidation_price(c, &ps, i, mode).unwrap() {
             let at = |p: i64| {
                 let mut v = ps.clone();
                 v[i].price.price = p;
-                compute_health(c, &v).unwrap()
+                compute_health(c, &v, mode).unwrap()
             };
             let long = ps[i].base > 0;
             prop_assume!(lp > 1 && lp < MAX_SEARCH_PRICE);
@@ -161,5 +181,81 @@ proptest! {
         for s in &shorts { sum += funding_owed(-*s, delta, 0).unwrap() as i128; }
         prop_assert!(sum >= 0);
         prop_assert!(sum <= (longs.len() + shorts.len()) as i128);
+    }
+
+    /// Portfolio margin: never above the standard requirement, never below 25% of it; a single
+    /// position needs exactly its standard requirement; positions of one direction within a
+    /// group, or in different groups, get no credit.
+    #[test]
+    fn portfolio_requirement_bounds(ps in portfolio()) {
+        for kind in [RequirementKind::Maintenance, RequirementKind::Initial] {
+            let (std, pm) = (std_req(&ps, kind), pm_req(&ps, kind));
+            prop_assert!(pm <= std, "{pm} > {std}");
+            prop_assert!(pm * 4 >= std, "{pm} < 25% of {std}");
+            prop_assert_eq!(pm_req(&ps[..1], kind), std_req(&ps[..1], kind));
+            let mut one_way = ps.clone();
+            for p in one_way.iter_mut() {
+                p.base = p.base.abs();
+                p.params.margin_group = 1;
+            }
+            prop_assert_eq!(pm_req(&one_way, kind), std_req(&one_way, kind));
+            let mut apart = ps.clone();
+            for (g, p) in apart.iter_mut().enumerate() {
+                p.params.margin_group = g as u8 + 1;
+            }
+            prop_assert_eq!(pm_req(&apart, kind), std_req(&apart, kind));
+        }
+    }
+
+    /// Scaling every position by one factor `k` scales the portfolio requirement by it, up to the
+    /// rounding: each position's requirement and the credit are rounded once, so `R(k x)` and
+    /// `k R(x)` differ by less than `k` units per position plus `k` for the credit.
+    #[test]
+    fn portfolio_requirement_is_homogeneous(ps in portfolio(), k in 2i64..10) {
+        let mut scaled = ps.clone();
+        for p in scaled.iter_mut() {
+            p.base *= k;
+        }
+        for kind in [RequirementKind::Maintenance, RequirementKind::Initial] {
+            let (r, rk) = (pm_req(&ps, kind), pm_req(&scaled, kind));
+            let slack = k as i128 * (ps.len() as i128 + 1);
+            prop_assert!((rk - k as i128 * r).abs() <= slack, "R({k}x) = {rk}, {k} R = {}", k as i128 * r);
+        }
+    }
+
+    /// Wash trading cannot pay: whatever fills a period holds (sizes, prices within the band,
+    /// count), the funding they can move is at most half the fees they paid.
+    #[test]
+    fn fills_move_at_most_half_their_fees_in_funding(
+        fills in prop::collection::vec((1i64..10_000, -1_000_000i64..=1_000_000), 1..40),
+        oracle in 1_000_000i64..100_000_000_000, oi_lots in 0u64..1_000_000,
+        band in 1_000u32..200_000, premium in 1u32..100_000, taker in 100u32..5_000, elapsed in 60i64..86_400 * 7,
+    ) {
+        let maker = (MIN_NET_FEE as i32 - taker as i32).max(-(taker as i32)).min(0);
+        let (mut notional, mut prem, mut fees) = (0u64, 0i64, 0i128);
+        for (lots, dev) in fills {
+            let size = lots * 10_000_000; // 0.01 lots
+            // a price anywhere in the band
+            let price = oracle + (oracle as i128 * band as i128 * dev as i128 / 1_000_000_000_000) as i64;
+            prop_assume!(price > 0);
+            let (w, p) = fill_premium_contribution(size as u64, price, oracle, premium).unwrap();
+            notional += w;
+            prem += p;
+            fees += (trade_fee(size, price, taker as i64).unwrap() + trade_fee(size, price, maker as i64).unwrap()) as i128;
+        }
+        let i = FundingInputs {
+            oracle_sum: oracle as i128 * elapsed as i128,
+            elapsed,
+            fill_notional: notional,
+            fill_premium: prem,
+            open_interest: oi_lots * 10_000_000,
+            net_fee: (taker as i32 + maker) as u32,
+            price_band: band,
+            max_premium: premium,
+        };
+        let f = compute_funding(&i).unwrap();
+        prop_assert!(f.premium.abs() <= premium as i64);
+        let moved = funding_moved(i.open_interest, f.index_delta);
+        prop_assert!(2 * moved <= fees, "moved {moved} of fees {fees}");
     }
 }

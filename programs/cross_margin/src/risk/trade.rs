@@ -85,6 +85,18 @@ pub fn grows_risk(old: i64, new: i64) -> bool {
     new.unsigned_abs() > old.unsigned_abs() || (new != 0 && old != 0 && (new > 0) != (old > 0))
 }
 
+/// What a trade costs the account at the oracle price: paying above (or receiving below) the
+/// oracle, plus the fee (negative for a rebate), rounded up. Delegates are charged this against
+/// the budget their owner set; a favourable trade costs nothing (it never refills the budget).
+pub fn trade_cost_at_oracle(base_delta: i64, price: i64, oracle: i64, fee: i64) -> Result<u64> {
+    let deviation = div_ceil(
+        mul(base_delta as i128, price as i128 - oracle as i128)?,
+        BASE_PRECISION,
+    );
+    let cost = add(deviation, fee as i128)?.max(0);
+    u64::try_from(cost).map_err(|_| error!(ErrorCode::MathOverflow))
+}
+
 /// Open-interest change of one side of a trade: `(long delta, short delta)` in base units.
 pub fn open_interest_delta(old: i64, new: i64) -> (i128, i128) {
     let long = new.max(0) as i128 - old.max(0) as i128;
@@ -202,6 +214,25 @@ mod tests {
         assert!(grows_risk(5, -1)); // flip opens a short
         assert!(grows_risk(-5, -6));
         assert!(!grows_risk(-5, -4));
+    }
+
+    #[test]
+    fn cost_at_oracle() {
+        // buying 1 ETH at 3,150 when the oracle says 3,000, plus a 1.575 fee: 151.575
+        assert_eq!(
+            trade_cost_at_oracle(ONE, 3_150 * USDC, 3_000 * USDC, 1_575_000).unwrap(),
+            151_575_000
+        );
+        // selling at 2,850: the same
+        assert_eq!(
+            trade_cost_at_oracle(-ONE, 2_850 * USDC, 3_000 * USDC, 0).unwrap(),
+            150 * USDC as u64
+        );
+        // a favourable fill costs nothing
+        assert_eq!(
+            trade_cost_at_oracle(ONE, 2_900 * USDC, 3_000 * USDC, 0).unwrap(),
+            0
+        );
     }
 
     #[test]

@@ -2,14 +2,15 @@ use anchor_lang::prelude::*;
 
 use crate::constants::*;
 use crate::error::ErrorCode;
-use crate::oracle::OraclePrice;
-use crate::risk::{RiskParams, TwapState};
+use crate::risk::math::to_i64;
+use crate::risk::{fill_premium_contribution, MarketView, OraclePrice, RiskParams, Valuation};
 
 /// Where a market's price comes from.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 #[repr(u8)]
 pub enum OracleSource {
-    /// A Pyth pull-oracle `PriceUpdateV2` account (owner: the Pyth receiver program).
+    /// The sponsored Pyth pull feed account of the market's feed id (a `PriceUpdateV2` owned by
+    /// the Pyth receiver program at the push-oracle PDA of the feed id).
     PythPull = 0,
     /// A legacy Pyth push price account (owner: the Pyth oracle program).
     PythLegacy = 1,
@@ -26,15 +27,19 @@ impl OracleSource {
 }
 
 /// What a market accepts.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 #[repr(u8)]
 pub enum MarketStatus {
     /// Fills, liquidations and funding run.
     Active = 0,
-    /// Only fills that shrink both positions; liquidations and funding run.
+    /// Only fills that shrink both positions; liquidations and funding run. Protective: set at
+    /// once by the admin or guardian, for a bounded time.
     ReduceOnly = 1,
-    /// No fills; liquidations and funding run (an account must stay liquidatable).
+    /// No fills; liquidations and funding run (an account must stay liquidatable). Protective.
     Paused = 2,
+    /// Retired at a fixed price: no trading, no funding; `settle_position` closes every position
+    /// at `settlement_price`, and health checks use that price without an oracle.
+    Settled = 3,
 }
 
 impl MarketStatus {
@@ -43,14 +48,20 @@ impl MarketStatus {
             0 => Ok(Self::Active),
             1 => Ok(Self::ReduceOnly),
             2 => Ok(Self::Paused),
+            3 => Ok(Self::Settled),
             _ => err!(ErrorCode::InvalidMarketStatus),
         }
+    }
+
+    /// Pause and reduce-only: the only immediate admin powers.
+    pub fn is_protective(self) -> bool {
+        matches!(self, Self::ReduceOnly | Self::Paused)
     }
 }
 
 /// The parameters an admin sets on a market, all bounded by `validate`.
 /// Ratios in ppm (`RATIO_PRECISION`), sizes in base native units, times in seconds.
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
 pub struct MarketParams {
     pub initial_margin_ratio: u32,
     pub maintenance_margin_ratio: u32,
@@ -61,23 +72,27 @@ pub struct MarketParams {
     /// Weight of positive unrealized pnl in the initial check (<= 100%).
     pub upnl_initial_weight: u32,
     pub taker_fee: u32,
-    /// Negative = rebate, at most the taker fee in size.
+    /// Negative = rebate; `taker_fee + maker_fee >= MIN_NET_FEE`.
     pub maker_fee: i32,
     /// Fills must be within `price_band` of the oracle price.
     pub price_band: u32,
-    /// Largest accepted `conf / price`.
+    /// Largest accepted `conf / price` (at least `MIN_CONF_RATIO`).
     pub max_conf_ratio: u32,
-    /// Largest accepted oracle age for trading and withdrawals.
+    /// Largest accepted oracle age for trading and withdrawals (at least `MIN_ORACLE_AGE_SECS`).
     pub max_oracle_age_secs: u32,
     /// Largest accepted oracle age for liquidation (>= the trading one).
     pub liquidation_max_oracle_age_secs: u32,
-    /// Clamp of the funding premium per day.
+    /// Clamp of the funding premium per day, and of each fill's deviation counted in it.
     pub max_funding_premium: u32,
     pub funding_period_secs: u32,
     pub base_lot_size: u64,
     pub min_position_base: u64,
     /// Cap on open interest (each side), base native units.
     pub open_interest_cap: u64,
+    /// Portfolio margin group (0 = offsets nothing).
+    pub margin_group: u8,
+    /// Portfolio margin: share of this market's margin its group may offset (<= 75%).
+    pub systematic_share: u32,
 }
 
 impl MarketParams {
@@ -98,6 +113,10 @@ impl MarketParams {
             ErrorCode::InvalidFees
         );
         require!(
+            self.taker_fee as i64 + self.maker_fee as i64 >= MIN_NET_FEE as i64,
+            ErrorCode::InvalidNetFee
+        );
+        require!(
             self.upnl_initial_weight as i128 <= RATIO_PRECISION,
             ErrorCode::InvalidPnlWeight
         );
@@ -106,10 +125,11 @@ impl MarketParams {
             ErrorCode::InvalidPriceBand
         );
         require!(
-            self.max_conf_ratio > 0
+            self.max_conf_ratio >= MIN_CONF_RATIO
                 && self.max_conf_ratio <= MAX_CONF_RATIO
-                && self.max_oracle_age_secs > 0
+                && self.max_oracle_age_secs >= MIN_ORACLE_AGE_SECS
                 && self.max_oracle_age_secs <= self.liquidation_max_oracle_age_secs
+                && self.liquidation_max_oracle_age_secs >= MIN_LIQUIDATION_ORACLE_AGE_SECS
                 && self.liquidation_max_oracle_age_secs <= MAX_ORACLE_AGE_SECS,
             ErrorCode::InvalidOracleLimits
         );
@@ -133,7 +153,124 @@ impl MarketParams {
                 && self.open_interest_cap <= i64::MAX as u64,
             ErrorCode::InvalidOpenInterestCap
         );
+        require!(
+            self.margin_group <= MAX_MARGIN_GROUP,
+            ErrorCode::InvalidMarginGroup
+        );
+        require!(
+            self.systematic_share <= MAX_SYSTEMATIC_SHARE,
+            ErrorCode::InvalidSystematicShare
+        );
         Ok(())
+    }
+
+    /// Taker plus maker fee (ppm), what every fill pays net.
+    pub fn net_fee(&self) -> u32 {
+        (self.taker_fee as i64 + self.maker_fee as i64).max(0) as u32
+    }
+}
+
+/// The exponent of a market unit of `tokens_per_contract` tokens, which must be a power of ten
+/// up to `10^MAX_UNIT_EXPONENT` (1 = the token itself; 1,000 lists e.g. 1000BONK).
+pub fn unit_exponent(tokens_per_contract: u64) -> Result<u8> {
+    let mut v = tokens_per_contract;
+    let mut e = 0u8;
+    while v > 1 && v.is_multiple_of(10) {
+        v /= 10;
+        e += 1;
+    }
+    require!(v == 1 && e <= MAX_UNIT_EXPONENT, ErrorCode::InvalidUnit);
+    Ok(e)
+}
+
+/// An i128 in a zero-copy account (x86-64 and SBF align `i128` differently): two u64 words.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct WideI128 {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+impl WideI128 {
+    pub fn get(&self) -> i128 {
+        (((self.hi as u128) << 64) | self.lo as u128) as i128
+    }
+    pub fn set(&mut self, v: i128) {
+        self.lo = v as u128 as u64;
+        self.hi = ((v as u128) >> 64) as u64;
+    }
+}
+
+/// The running sums of the current funding period, kept lazily: each event (fill, oracle use by
+/// a writer of the market, funding update) first adds the time since the previous one at the
+/// oracle price observed then.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FundingAccumulator {
+    /// Sum of oracle price * seconds (wide: a market left uncranked for years cannot overflow it).
+    pub oracle_sum: WideI128,
+    pub last_update_ts: i64,
+    /// The last oracle price observed by a writer of the market.
+    pub last_oracle_price: i64,
+    /// Sum of the period's fill notionals at the oracle (quote native).
+    pub fill_notional: u64,
+    /// Sum of the period's notional-weighted clamped deviations from the oracle (quote native).
+    pub fill_premium: i64,
+}
+
+impl FundingAccumulator {
+    /// Adds `[last_update_ts, now]` at the last observed oracle price.
+    pub fn accumulate(&mut self, now: i64) -> Result<()> {
+        let dt = now.saturating_sub(self.last_update_ts).max(0);
+        if dt == 0 {
+            return Ok(());
+        }
+        let add = (self.last_oracle_price as i128)
+            .checked_mul(dt as i128)
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+        let sum = self
+            .oracle_sum
+            .get()
+            .checked_add(add)
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+        self.oracle_sum.set(sum);
+        self.last_update_ts = now;
+        Ok(())
+    }
+
+    /// Records an oracle observation (after accumulating up to `now` at the previous one).
+    pub fn record_oracle(&mut self, price: i64, now: i64) -> Result<()> {
+        self.accumulate(now)?;
+        self.last_oracle_price = price;
+        Ok(())
+    }
+
+    /// Records a fill of `size` base at `price` when the oracle said `oracle`.
+    pub fn record_fill(
+        &mut self,
+        size: u64,
+        price: i64,
+        oracle: i64,
+        max_premium: u32,
+    ) -> Result<()> {
+        let (notional, premium) = fill_premium_contribution(size, price, oracle, max_premium)?;
+        self.fill_notional = self
+            .fill_notional
+            .checked_add(notional)
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+        self.fill_premium = self
+            .fill_premium
+            .checked_add(premium)
+            .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
+        Ok(())
+    }
+
+    /// Starts a new funding period at `now`.
+    pub fn reset(&mut self, now: i64) {
+        self.oracle_sum = WideI128::default();
+        self.fill_notional = 0;
+        self.fill_premium = 0;
+        self.last_update_ts = now;
     }
 }
 
@@ -142,11 +279,11 @@ impl MarketParams {
 #[account(zero_copy)]
 #[derive(Debug)]
 pub struct Market {
-    /// The price account this market reads (a `PriceUpdateV2` or a legacy price account).
+    /// The price account this market reads (a sponsored `PriceUpdateV2` or a legacy account).
     pub oracle: Pubkey,
     /// Pyth feed id the pull update must carry (unused for legacy accounts).
     pub pyth_feed_id: [u8; 32],
-    /// ASCII, zero padded, e.g. `ETH-PERP`.
+    /// ASCII, zero padded, e.g. `ETH-PERP` or `1000BONK-PERP`.
     pub symbol: [u8; 16],
 
     pub base_lot_size: u64,
@@ -160,7 +297,7 @@ pub struct Market {
     pub cumulative_funding_long: i64,
     /// Same for shorts; owed amount is `base * (index - snapshot)` with base < 0.
     pub cumulative_funding_short: i64,
-    /// Mark and oracle TWAPs of the last funding period (PRICE_PRECISION).
+    /// The mark the last funding premium implies, and the oracle TWAP (PRICE_PRECISION).
     pub mark_twap: i64,
     pub oracle_twap: i64,
     pub last_funding_ts: i64,
@@ -168,11 +305,17 @@ pub struct Market {
     pub last_funding_rate: i64,
     /// Newest oracle publish time this market has used: an older update is refused.
     pub last_oracle_publish_time: i64,
-    /// The running TWAP sums of the current funding period.
-    pub twap: TwapState,
-    /// Trading fees collected since the last funding update; `update_funding` moves them into
-    /// the exchange's insurance balance (fills do not write-lock the exchange).
+    /// The running sums of the current funding period.
+    pub funding: FundingAccumulator,
+    /// Trading and liquidation insurance fees collected since the last funding update;
+    /// `update_funding` moves them into the exchange's insurance balance (neither fills nor
+    /// liquidations write-lock the exchange).
     pub insurance_fees_pending: u64,
+    /// Settled markets: the price every position closes at, and when.
+    pub settlement_price: i64,
+    pub settled_at: i64,
+    /// A protective status (pause, reduce-only) ends at this time unless renewed.
+    pub status_expires_at: i64,
 
     pub initial_margin_ratio: u32,
     pub maintenance_margin_ratio: u32,
@@ -187,6 +330,7 @@ pub struct Market {
     pub liquidation_max_oracle_age_secs: u32,
     pub max_funding_premium: u32,
     pub funding_period_secs: u32,
+    pub systematic_share: u32,
 
     pub market_index: u16,
     /// `OracleSource` as u8.
@@ -194,8 +338,12 @@ pub struct Market {
     /// `MarketStatus` as u8.
     pub status: u8,
     pub bump: u8,
-    pub padding: [u8; 7],
-    pub reserved: [u8; 88],
+    pub margin_group: u8,
+    /// A contract is `10^unit_exponent` tokens; oracle prices are scaled by it.
+    pub unit_exponent: u8,
+    pub padding: [u8; 1],
+    /// Space for later fields (the layout is not deployed yet; new fields come out of here).
+    pub reserved: [u8; 128],
 }
 
 impl Market {
@@ -219,6 +367,8 @@ impl Market {
             base_lot_size: self.base_lot_size,
             min_position_base: self.min_position_base,
             open_interest_cap: self.open_interest_cap,
+            margin_group: self.margin_group,
+            systematic_share: self.systematic_share,
         }
     }
 
@@ -240,6 +390,8 @@ impl Market {
         self.base_lot_size = p.base_lot_size;
         self.min_position_base = p.min_position_base;
         self.open_interest_cap = p.open_interest_cap;
+        self.margin_group = p.margin_group;
+        self.systematic_share = p.systematic_share;
     }
 
     pub fn risk_params(&self) -> RiskParams {
@@ -247,6 +399,8 @@ impl Market {
             initial_margin_ratio: self.initial_margin_ratio,
             maintenance_margin_ratio: self.maintenance_margin_ratio,
             upnl_initial_weight: self.upnl_initial_weight,
+            margin_group: self.margin_group,
+            systematic_share: self.systematic_share,
         }
     }
 
@@ -254,21 +408,37 @@ impl Market {
         OracleSource::from_u8(self.oracle_source)
     }
 
+    /// The stored status.
     pub fn status(&self) -> Result<MarketStatus> {
         MarketStatus::from_u8(self.status)
     }
 
-    /// Records an oracle price a writer of the market used: the TWAP sums advance to `now` at the
-    /// previous price, then this one becomes current and its publish time the floor for the next.
+    /// The status in force at `now`: a protective status past its expiry is back to Active.
+    pub fn effective_status(&self, now: i64) -> Result<MarketStatus> {
+        let s = self.status()?;
+        Ok(if s.is_protective() && now >= self.status_expires_at {
+            MarketStatus::Active
+        } else {
+            s
+        })
+    }
+
+    pub fn is_settled(&self) -> bool {
+        self.status == MarketStatus::Settled as u8
+    }
+
+    /// Records an oracle price a writer of the market used: the funding sums advance to `now` at
+    /// the previous price, then this one becomes current and its publish time the floor for the
+    /// next.
     pub fn record_oracle(&mut self, price: &OraclePrice, now: i64) -> Result<()> {
-        self.twap.record_oracle(price.price, now)?;
+        self.funding.record_oracle(price.price, now)?;
         self.last_oracle_publish_time = self.last_oracle_publish_time.max(price.publish_time);
         Ok(())
     }
 
-    /// The oracle price last observed by a writer of the market.
+    /// The last valid oracle price a writer of the market recorded.
     pub fn last_oracle_price(&self) -> i64 {
-        self.twap.last_oracle_price
+        self.funding.last_oracle_price
     }
 
     /// The funding index a position of sign `base` settles against.
@@ -280,9 +450,74 @@ impl Market {
         )
     }
 
+    /// The market as the risk math sees it, at `price` (from the oracle).
+    pub fn view(&self, price: OraclePrice) -> MarketView {
+        MarketView {
+            market_index: self.market_index,
+            params: self.risk_params(),
+            cumulative_funding_long: self.cumulative_funding_long,
+            cumulative_funding_short: self.cumulative_funding_short,
+            price,
+            valuation: Valuation::Oracle,
+        }
+    }
+
+    /// A settled market's view: the settlement price, no oracle.
+    pub fn settled_view(&self) -> MarketView {
+        MarketView {
+            valuation: Valuation::Settled,
+            ..self.view(self.fixed_price(self.settlement_price))
+        }
+    }
+
+    /// A stale market's view in a liquidation: the last recorded price, moved against each
+    /// position by the price band (`MarketView::price_for`).
+    pub fn stale_view(&self) -> MarketView {
+        MarketView {
+            valuation: Valuation::Stale {
+                haircut: self.price_band,
+            },
+            ..self.view(self.fixed_price(self.last_oracle_price()))
+        }
+    }
+
+    fn fixed_price(&self, price: i64) -> OraclePrice {
+        OraclePrice {
+            price,
+            conf: 0,
+            ema_price: price,
+            publish_time: self.last_oracle_publish_time,
+        }
+    }
+
+    /// Which of an account's views applies when this market's price is needed and the market
+    /// is settled; `None` when it is not.
+    pub fn settled_view_if_settled(&self) -> Option<MarketView> {
+        self.is_settled().then(|| self.settled_view())
+    }
+
     pub fn symbol_str(&self) -> &str {
         let end = self.symbol.iter().position(|&b| b == 0).unwrap_or(16);
         std::str::from_utf8(&self.symbol[..end]).unwrap_or("?")
+    }
+
+    /// Open interest (both sides) as an unsigned sum, for socialization.
+    pub fn open_interest_both(&self) -> u128 {
+        self.open_interest_long as u128 + self.open_interest_short as u128
+    }
+
+    /// The index move of a funding period's sums at `now` (`risk::compute_funding`).
+    pub fn funding_inputs(&self, now: i64) -> Result<crate::risk::FundingInputs> {
+        Ok(crate::risk::FundingInputs {
+            oracle_sum: self.funding.oracle_sum.get(),
+            elapsed: to_i64(now as i128 - self.last_funding_ts as i128)?,
+            fill_notional: self.funding.fill_notional,
+            fill_premium: self.funding.fill_premium,
+            open_interest: self.open_interest_long,
+            net_fee: self.params().net_fee(),
+            price_band: self.price_band,
+            max_premium: self.max_funding_premium,
+        })
     }
 }
 
@@ -319,6 +554,8 @@ mod tests {
             base_lot_size: 1_000_000,
             min_position_base: 10_000_000,
             open_interest_cap: 1_000_000_000_000,
+            margin_group: 1,
+            systematic_share: 700_000,
         }
     }
 
@@ -357,6 +594,24 @@ mod tests {
             (|p| p.price_band = 0, ErrorCode::InvalidPriceBand),
             (|p| p.price_band = 200_001, ErrorCode::InvalidPriceBand),
             (|p| p.max_conf_ratio = 0, ErrorCode::InvalidOracleLimits),
+            (|p| p.max_conf_ratio = 9_999, ErrorCode::InvalidOracleLimits),
+            (
+                |p| p.max_oracle_age_secs = 59,
+                ErrorCode::InvalidOracleLimits,
+            ),
+            (
+                |p| {
+                    p.max_oracle_age_secs = 60;
+                    p.liquidation_max_oracle_age_secs = 119;
+                },
+                ErrorCode::InvalidOracleLimits,
+            ),
+            (|p| p.maker_fee = -451, ErrorCode::InvalidNetFee),
+            (|p| p.margin_group = 65, ErrorCode::InvalidMarginGroup),
+            (
+                |p| p.systematic_share = 750_001,
+                ErrorCode::InvalidSystematicShare,
+            ),
             (
                 |p| p.max_oracle_age_secs = 0,
                 ErrorCode::InvalidOracleLimits,
@@ -410,8 +665,38 @@ mod tests {
 
     #[test]
     fn market_layout_is_stable() {
-        assert_eq!(std::mem::size_of::<Market>(), 384);
+        assert_eq!(std::mem::size_of::<Market>(), 448);
         assert_eq!(std::mem::align_of::<Market>(), 8);
+    }
+
+    #[test]
+    fn units_are_powers_of_ten() {
+        assert_eq!(unit_exponent(1).unwrap(), 0);
+        assert_eq!(unit_exponent(1_000).unwrap(), 3);
+        assert_eq!(unit_exponent(1_000_000_000).unwrap(), 9);
+        for bad in [0u64, 2, 1_500, 10_000_000_000, 999] {
+            assert_eq!(
+                code(unit_exponent(bad).map(|_| ())),
+                u32::from(ErrorCode::InvalidUnit),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn wide_sums_round_trip() {
+        let mut w = WideI128::default();
+        for v in [
+            0i128,
+            1,
+            -1,
+            i64::MAX as i128 * 1_000,
+            -(1i128 << 100),
+            i128::MAX,
+        ] {
+            w.set(v);
+            assert_eq!(w.get(), v);
+        }
     }
 
     #[test]

@@ -5,6 +5,14 @@
 //! `solana-program-test` has no `getProgramAccounts`, so this chain keeps an index of every
 //! account any transaction it processed has touched (plus any it is told to `track`), and answers
 //! program-account queries from that index.
+//!
+//! Transactions are held to mainnet's limits: program-test's account-lock limit is set to 64 (its
+//! default is 128), and every transaction is built by the SDK's builder, which refuses one over
+//! 1,232 bytes (program-test itself checks no packet size). Compute units are not measured for a
+//! natively run program: a simulation reports what the runtime charged, not what the SBF binary
+//! would use.
+
+pub mod bootstrap;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -14,15 +22,17 @@ use anchor_lang::solana_program::entrypoint::ProgramResult;
 use anchor_lang::solana_program::instruction::{Instruction, InstructionError};
 use anchor_lang::solana_program::program_stubs::{set_syscall_stubs, SyscallStubs};
 use base64::prelude::{Engine, BASE64_STANDARD};
+use crossmargin_sdk::tx;
 use solana_program_test::{processor, ProgramTest, ProgramTestContext};
 use solana_sdk::account::{Account, AccountSharedData};
-use solana_sdk::compute_budget::ComputeBudgetInstruction;
-use solana_sdk::signature::Keypair;
-use solana_sdk::transaction::TransactionError;
+use solana_sdk::hash::Hash;
+use solana_sdk::message::AddressLookupTableAccount;
+use solana_sdk::signature::{Keypair, Signature};
+use solana_sdk::transaction::{TransactionError, VersionedTransaction};
 
 use anchor_spl::token::spl_token;
 
-use crate::chain::{anchor_error_from_logs, build_transaction, Chain, ChainError};
+use crate::chain::{anchor_error_from_logs, Chain, ChainError, Simulation};
 
 // Anchor's `entry` wants `&'info [AccountInfo<'info>]`; `processor!` hands out independent
 // lifetimes (anchor#2738). The slice lives for the whole call, so tying them together is sound.
@@ -35,8 +45,11 @@ fn process_instruction<'a, 'b, 'c, 'd>(
     cross_margin::entry(program_id, accounts, data)
 }
 
+/// Mainnet's account-lock limit per transaction.
+pub const ACCOUNT_LOCK_LIMIT: usize = 64;
+
 /// A `ProgramTest` with crossmargin loaded natively (and program-test's default programs,
-/// SPL Token among them).
+/// SPL Token and the address lookup table program among them), held to 64 account locks.
 pub fn program_test() -> ProgramTest {
     let mut pt = ProgramTest::new(
         "cross_margin",
@@ -44,7 +57,24 @@ pub fn program_test() -> ProgramTest {
         processor!(process_instruction),
     );
     pt.prefer_bpf(false);
+    pt.set_transaction_account_lock_limit(ACCOUNT_LOCK_LIMIT);
     pt
+}
+
+/// program-test writes each `invoke` and `success` line of a native program twice (once from
+/// the runtime, once from the builtin's own logger); a validator writes each once. This keeps the
+/// validator's form: a line equal to the one before it is dropped when it is such a line.
+pub fn validator_logs(logs: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(logs.len());
+    for line in logs {
+        let repeatable = line.starts_with("Program ")
+            && (line.ends_with(" success") || line.contains(" invoke ["));
+        if repeatable && out.last() == Some(&line) {
+            continue;
+        }
+        out.push(line);
+    }
+    out
 }
 
 // Natively, Anchor's `emit!` calls `sol_log_data`, which program-test's syscall stubs leave to the
@@ -172,10 +202,31 @@ impl Failure {
     }
 }
 
+/// A processed transaction, as a validator's ledger would keep it.
+#[derive(Clone, Debug)]
+pub struct Processed {
+    pub signature: Signature,
+    pub slot: u64,
+    pub logs: Vec<String>,
+    pub error: Option<TransactionError>,
+    pub transaction: VersionedTransaction,
+}
+
+/// How many processed transactions the journal keeps.
+pub const JOURNAL_LEN: usize = 10_000;
+
 pub struct EmbeddedChain {
     pub ctx: ProgramTestContext,
     known: BTreeSet<Pubkey>,
     nonce: u64,
+    payer: Keypair,
+    /// The lookup tables `send_with_logs` compiles v0 messages against (none: legacy).
+    pub tables: Vec<AddressLookupTableAccount>,
+    /// Every transaction processed (the last `JOURNAL_LEN`), in order.
+    pub journal: std::collections::VecDeque<Processed>,
+    /// Processed transactions so far (the journal's first entry is number
+    /// `processed - journal.len()`).
+    pub processed: u64,
 }
 
 impl EmbeddedChain {
@@ -184,15 +235,92 @@ impl EmbeddedChain {
     }
 
     pub fn from_context(ctx: ProgramTestContext) -> Self {
+        let payer = ctx.payer.insecure_clone();
         EmbeddedChain {
             ctx,
             known: BTreeSet::new(),
             nonce: 0,
+            payer,
+            tables: Vec::new(),
+            journal: std::collections::VecDeque::new(),
+            processed: 0,
         }
     }
 
-    pub fn payer(&self) -> Keypair {
-        self.ctx.payer.insecure_clone()
+    /// The journal's entries from number `from` on.
+    pub fn journal_since(&self, from: u64) -> impl Iterator<Item = &Processed> {
+        let first = self.processed - self.journal.len() as u64;
+        self.journal
+            .iter()
+            .skip(from.saturating_sub(first) as usize)
+    }
+
+    /// The known accounts (every account a processed transaction named, and those tracked).
+    pub fn known_accounts(&self) -> impl Iterator<Item = &Pubkey> {
+        self.known.iter()
+    }
+
+    /// The context's fee payer.
+    pub fn payer_keypair(&self) -> Keypair {
+        self.payer.insecure_clone()
+    }
+
+    /// Processes a signed transaction; returns its logs (validator form).
+    pub async fn process(&mut self, tx: VersionedTransaction) -> Result<Vec<String>, Failure> {
+        if let Some(keys) = self.static_and_loaded_keys(&tx) {
+            self.known.extend(keys);
+        }
+        let signature = tx.signatures.first().copied().unwrap_or_default();
+        let slot = self.ctx.banks_client.get_root_slot().await.unwrap_or(0);
+        let out = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx.clone())
+            .await
+            .map_err(|e| Failure {
+                error: TransactionError::ClusterMaintenance,
+                logs: vec![e.to_string()],
+            })?;
+        let logs = validator_logs(out.metadata.map(|m| m.log_messages).unwrap_or_default());
+        if self.journal.len() == JOURNAL_LEN {
+            self.journal.pop_front();
+        }
+        self.journal.push_back(Processed {
+            signature,
+            slot,
+            logs: logs.clone(),
+            error: out.result.clone().err(),
+            transaction: tx,
+        });
+        self.processed += 1;
+        match out.result {
+            Ok(()) => Ok(logs),
+            Err(error) => Err(Failure { error, logs }),
+        }
+    }
+
+    fn static_and_loaded_keys(&self, tx: &VersionedTransaction) -> Option<Vec<Pubkey>> {
+        let mut keys = tx.message.static_account_keys().to_vec();
+        if let Some(lookups) = tx.message.address_table_lookups() {
+            for l in lookups {
+                let table = self.tables.iter().find(|t| t.key == l.account_key)?;
+                for i in l.writable_indexes.iter().chain(&l.readonly_indexes) {
+                    keys.push(*table.addresses.get(*i as usize)?);
+                }
+            }
+        }
+        Some(keys)
+    }
+
+    /// Moves the bank `slots` slots ahead (new lookup-table entries resolve from the next slot).
+    pub async fn warp_slots(&mut self, slots: u64) {
+        let slot = self.ctx.banks_client.get_root_slot().await.expect("slot");
+        let clock: Clock = self.ctx.banks_client.get_sysvar().await.expect("clock");
+        self.ctx.warp_to_slot(slot + slots.max(1)).expect("warp");
+        // a warp restarts the clock from the slot; keep the test's time
+        let mut after: Clock = self.ctx.banks_client.get_sysvar().await.expect("clock");
+        after.unix_timestamp = clock.unix_timestamp;
+        self.ctx.set_sysvar(&after);
     }
 
     /// Adds an account to the index `get_program_accounts` answers from.
@@ -200,9 +328,10 @@ impl EmbeddedChain {
         self.known.insert(key);
     }
 
-    /// Sends one transaction paid by the context payer; returns its logs. Every transaction
-    /// carries a distinct compute-unit price (`priority_fee` + a counter), so retrying identical
-    /// instructions makes a new transaction.
+    /// Sends one transaction paid by the context payer, built by the SDK's builder (v0 against
+    /// `tables` when set, within the packet and lock limits); returns its logs. Every
+    /// transaction carries a distinct compute-unit price (`priority_fee` + a counter), so
+    /// retrying identical instructions makes a new transaction.
     pub async fn send_with_logs(
         &mut self,
         ixs: &[Instruction],
@@ -210,44 +339,31 @@ impl EmbeddedChain {
         priority_fee: u64,
     ) -> Result<Vec<String>, Failure> {
         self.nonce += 1;
-        let mut all = vec![
-            ComputeBudgetInstruction::set_compute_unit_limit(1_400_000),
-            ComputeBudgetInstruction::set_compute_unit_price(priority_fee + self.nonce),
-        ];
+        let mut all = tx::compute_budget(tx::MAX_COMPUTE_UNITS, priority_fee + self.nonce).to_vec();
         all.extend_from_slice(ixs);
         for i in ixs {
             for m in &i.accounts {
                 self.known.insert(m.pubkey);
             }
         }
-        let payer = self.payer();
-        let blockhash = self
-            .ctx
+        let blockhash = self.blockhash().await?;
+        let tx = tx::build_transaction(&self.payer, &all, signers, &self.tables, blockhash)
+            .map_err(|e| Failure {
+                error: TransactionError::SanitizeFailure,
+                logs: vec![e.to_string()],
+            })?;
+        self.process(tx).await
+    }
+
+    async fn blockhash(&mut self) -> Result<Hash, Failure> {
+        self.ctx
             .banks_client
             .get_latest_blockhash()
             .await
             .map_err(|e| Failure {
                 error: TransactionError::ClusterMaintenance,
                 logs: vec![e.to_string()],
-            })?;
-        let tx = build_transaction(&all, &payer, signers, blockhash).map_err(|e| Failure {
-            error: TransactionError::SignatureFailure,
-            logs: vec![e.to_string()],
-        })?;
-        let out = self
-            .ctx
-            .banks_client
-            .process_transaction_with_metadata(tx)
-            .await
-            .map_err(|e| Failure {
-                error: TransactionError::ClusterMaintenance,
-                logs: vec![e.to_string()],
-            })?;
-        let logs = out.metadata.map(|m| m.log_messages).unwrap_or_default();
-        match out.result {
-            Ok(()) => Ok(logs),
-            Err(error) => Err(Failure { error, logs }),
-        }
+            })
     }
 
     /// Sets the cluster clock's unix timestamp.
@@ -277,7 +393,7 @@ impl EmbeddedChain {
 impl EmbeddedChain {
     /// Transfers lamports from the payer.
     pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<(), Failure> {
-        let payer = self.payer();
+        let payer = self.payer_keypair();
         let ix = solana_system_interface::instruction::transfer(
             &solana_sdk::signature::Signer::pubkey(&payer),
             to,
@@ -295,7 +411,7 @@ impl EmbeddedChain {
         use solana_sdk::program_pack::Pack;
         use solana_sdk::signature::Signer;
         let mint = Keypair::new();
-        let payer = self.payer().pubkey();
+        let payer = self.payer.pubkey();
         let rent = self.ctx.banks_client.get_rent().await.expect("rent");
         let len = spl_token::state::Mint::LEN;
         let ixs = [
@@ -328,7 +444,7 @@ impl EmbeddedChain {
         use solana_sdk::program_pack::Pack;
         use solana_sdk::signature::Signer;
         let account = Keypair::new();
-        let payer = self.payer().pubkey();
+        let payer = self.payer.pubkey();
         let rent = self.ctx.banks_client.get_rent().await.expect("rent");
         let len = spl_token::state::Account::LEN;
         let ixs = [
@@ -385,6 +501,17 @@ impl EmbeddedChain {
     }
 }
 
+fn failed(error: TransactionError, logs: &[String]) -> ChainError {
+    let program_error = match error {
+        TransactionError::InstructionError(_, InstructionError::Custom(n)) => Some(n),
+        _ => None,
+    };
+    ChainError::Failed {
+        message: anchor_error_from_logs(logs).unwrap_or_else(|| format!("{error:?}")),
+        program_error,
+    }
+}
+
 impl Chain for EmbeddedChain {
     async fn get_account(&mut self, key: &Pubkey) -> Result<Option<Account>, ChainError> {
         self.ctx
@@ -423,23 +550,47 @@ impl Chain for EmbeddedChain {
         Ok(out)
     }
 
-    async fn send(
-        &mut self,
-        ixs: &[Instruction],
-        signers: &[&Keypair],
-        priority_fee: u64,
-    ) -> Result<(), ChainError> {
-        self.send_with_logs(ixs, signers, priority_fee)
+    async fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
+        self.blockhash()
             .await
-            .map(|_| ())
-            .map_err(|f| {
-                let program_error = f.custom_code();
-                ChainError::Failed {
-                    message: anchor_error_from_logs(&f.logs)
-                        .unwrap_or_else(|| format!("{:?}", f.error)),
-                    program_error,
-                }
-            })
+            .map_err(|f| ChainError::Unavailable(f.logs.join("; ")))
+    }
+
+    async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError> {
+        let out = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .map_err(|e| ChainError::Unavailable(e.to_string()))?;
+        let (logs, units_consumed) = out
+            .simulation_details
+            .map(|d| (validator_logs(d.logs), d.units_consumed))
+            .unwrap_or_default();
+        let error = match out.result {
+            Some(Err(e)) => Some(failed(e, &logs)),
+            _ => None,
+        };
+        Ok(Simulation {
+            units_consumed,
+            logs,
+            error,
+        })
+    }
+
+    async fn send_transaction(
+        &mut self,
+        tx: &VersionedTransaction,
+    ) -> Result<Signature, ChainError> {
+        let signature = tx.signatures.first().copied().unwrap_or_default();
+        self.process(tx.clone())
+            .await
+            .map(|_| signature)
+            .map_err(|f| failed(f.error, &f.logs))
+    }
+
+    fn payer(&self) -> &Keypair {
+        &self.payer
     }
 
     async fn unix_timestamp(&mut self) -> Result<i64, ChainError> {

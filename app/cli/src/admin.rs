@@ -1,0 +1,208 @@
+//! Admin commands: every change is queued and waits out the exchange's timelock; anyone executes
+//! it after; the admin or the guardian cancels it before. The one immediate power is a
+//! protective market status (pause, reduce-only), for a bounded time.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::AccountDeserialize;
+use cross_margin::state::{ActionStatus, AdminAction, MarketStatus, QueuedAction};
+use crossmargin_keeper::{load_exchange, Chain};
+use crossmargin_sdk::{instructions as ix, pda};
+use solana_sdk::signature::{Keypair, Signer};
+
+use crate::account::send;
+use crate::config::MarketConfig;
+use crate::error::CliError;
+
+/// The `AddMarket` a market of the deploy config describes.
+pub fn add_market_action(m: &MarketConfig) -> Result<AdminAction, CliError> {
+    let source = m.source()?;
+    let feed = m.feed_id()?;
+    let oracle = match (m.oracle_key()?, source) {
+        (Some(k), _) => k,
+        (None, cross_margin::state::OracleSource::PythPull) => pda::sponsored_feed(&feed),
+        (None, _) => {
+            return Err(CliError::new(format!(
+                "{}: a legacy market needs its oracle address",
+                m.symbol
+            )))
+        }
+    };
+    if source == cross_margin::state::OracleSource::PythPull && oracle != pda::sponsored_feed(&feed)
+    {
+        return Err(CliError::new(format!(
+            "{}: {oracle} is not the sponsored Pyth feed account of its feed id ({}); the program lists only that one",
+            m.symbol,
+            pda::sponsored_feed(&feed)
+        )));
+    }
+    Ok(AdminAction::AddMarket {
+        symbol: m.symbol_bytes()?,
+        oracle,
+        oracle_source: source,
+        pyth_feed_id: feed,
+        tokens_per_contract: m.tokens_per_contract.map_or(1, |u| u.0),
+        params: m.params.to_params(),
+    })
+}
+
+/// Queues `action`; returns its id and when it may execute.
+pub async fn queue<C: Chain>(
+    chain: &mut C,
+    admin: &Keypair,
+    action: AdminAction,
+) -> Result<(u64, i64), CliError> {
+    let state = load_exchange(chain).await?;
+    if state.exchange.admin != admin.pubkey() {
+        return Err(CliError::new(format!(
+            "{} is not the exchange admin ({})",
+            admin.pubkey(),
+            state.exchange.admin
+        )));
+    }
+    let id = state.exchange.next_action_id;
+    send(
+        chain,
+        &state,
+        &[ix::queue_admin_action(admin.pubkey(), id, action)],
+        &[admin],
+    )
+    .await?;
+    let q = load_queued(chain, id).await?;
+    Ok((id, q.execute_after))
+}
+
+pub async fn load_queued<C: Chain>(chain: &mut C, id: u64) -> Result<QueuedAction, CliError> {
+    let a = chain
+        .get_account(&pda::admin_action(id))
+        .await?
+        .ok_or_else(|| CliError::new(format!("no queued change {id}")))?;
+    QueuedAction::try_deserialize(&mut &a.data[..]).map_err(|e| CliError::new(e.to_string()))
+}
+
+/// Executes queued change `id` (anyone; the signer pays the rent of a new market).
+pub async fn execute<C: Chain>(chain: &mut C, executor: &Keypair, id: u64) -> Result<(), CliError> {
+    let state = load_exchange(chain).await?;
+    let q = load_queued(chain, id).await?;
+    if q.status != ActionStatus::Queued {
+        return Err(CliError::new(format!("change {id} is {:?}", q.status)));
+    }
+    if state.now < q.execute_after {
+        return Err(CliError::new(format!(
+            "change {id} may execute in {} s (at unix time {})",
+            q.execute_after - state.now,
+            q.execute_after
+        )));
+    }
+    let (market, oracle) = ix::action_accounts(&q.action, state.exchange.market_count);
+    send(
+        chain,
+        &state,
+        &[ix::execute_admin_action(
+            executor.pubkey(),
+            id,
+            market,
+            oracle,
+        )],
+        &[executor],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Cancels queued change `id` (the admin or the guardian).
+pub async fn cancel<C: Chain>(chain: &mut C, authority: &Keypair, id: u64) -> Result<(), CliError> {
+    let state = load_exchange(chain).await?;
+    send(
+        chain,
+        &state,
+        &[ix::cancel_admin_action(authority.pubkey(), id)],
+        &[authority],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Every queued change still waiting, with its id.
+pub async fn pending<C: Chain>(chain: &mut C) -> Result<Vec<QueuedAction>, CliError> {
+    let state = load_exchange(chain).await?;
+    let keys: Vec<Pubkey> = (0..state.exchange.next_action_id)
+        .map(pda::admin_action)
+        .collect();
+    let mut out = Vec::new();
+    for a in chain
+        .get_multiple_accounts(&keys)
+        .await?
+        .into_iter()
+        .flatten()
+    {
+        let q = QueuedAction::try_deserialize(&mut &a.data[..])
+            .map_err(|e| CliError::new(e.to_string()))?;
+        if q.status == ActionStatus::Queued {
+            out.push(q);
+        }
+    }
+    Ok(out)
+}
+
+/// A protective status for `hours` (or `Active` to lift it), by the admin or the guardian.
+pub async fn set_status<C: Chain>(
+    chain: &mut C,
+    authority: &Keypair,
+    market: u16,
+    status: MarketStatus,
+    duration_secs: u32,
+) -> Result<(), CliError> {
+    let state = load_exchange(chain).await?;
+    send(
+        chain,
+        &state,
+        &[ix::set_market_status(
+            authority.pubkey(),
+            market,
+            status,
+            duration_secs,
+        )],
+        &[authority],
+    )
+    .await?;
+    Ok(())
+}
+
+/// One line per queued change.
+pub fn describe(q: &QueuedAction, now: i64) -> String {
+    let wait = if now >= q.execute_after {
+        "due".to_string()
+    } else {
+        format!("in {} s", q.execute_after - now)
+    };
+    let what = match &q.action {
+        AdminAction::AddMarket { symbol, oracle, .. } => {
+            let end = symbol.iter().position(|b| *b == 0).unwrap_or(16);
+            format!(
+                "add market {} (oracle {oracle})",
+                String::from_utf8_lossy(&symbol[..end])
+            )
+        }
+        AdminAction::UpdateMarket { market_index, .. } => format!("update market {market_index}"),
+        AdminAction::SetOracle {
+            market_index,
+            oracle,
+            ..
+        } => {
+            format!("move market {market_index} to oracle {oracle}")
+        }
+        AdminAction::SetLookupTables { tables } => format!("lookup tables {tables:?}"),
+        AdminAction::TransferAdmin { new_admin } => format!("transfer admin to {new_admin}"),
+        AdminAction::SetGuardian { guardian } => format!("guardian {guardian}"),
+        AdminAction::SetTimelockDelay { delay_secs } => format!("timelock delay {delay_secs} s"),
+        AdminAction::SetLiquidationBuffer { buffer } => format!("liquidation buffer {buffer} ppm"),
+        AdminAction::SettleMarket { market_index } => format!("settle market {market_index}"),
+        AdminAction::SetPortfolioMargin { enabled } => {
+            format!("portfolio margin {}", if *enabled { "on" } else { "off" })
+        }
+    };
+    format!(
+        "#{} {what} (queued by {}, executes {wait})",
+        q.id, q.proposer
+    )
+}

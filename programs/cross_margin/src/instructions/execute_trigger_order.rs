@@ -1,0 +1,164 @@
+use anchor_lang::prelude::*;
+
+use crate::constants::{EXCHANGE_SEED, MARKET_SEED, TRIGGER_ORDERS_SEED};
+use crate::error::ErrorCode;
+use crate::events::{TriggerOrderCancelled, TriggerOrderExecuted};
+use crate::health_accounts::{load_trade_markets, union_market_order};
+use crate::oracle::OracleUse;
+use crate::risk::{trade_fee, trigger_execution_price, trigger_reached, within_limit};
+use crate::state::{Exchange, MarginAccount, Market, MarketStatus, SignerRole, TriggerOrders};
+use crate::trading::TwoPartyTrade;
+
+/// Permissionless execution of a trigger order: the executor signs for its own margin account and
+/// takes the other side, once the oracle (valid for trading, published after the order was
+/// placed) has crossed the trigger, at the oracle price moved by the order's premium against the
+/// trader and never worse than the trader's limit. It only reduces: at most the current
+/// position; an order whose position is gone or flipped is cancelled instead. Both accounts are
+/// margin-checked as in a fill (the trader's reduction, the executor's initial margin, each in
+/// its mode); the trader pays the taker fee, the executor the maker fee; an order a delegate
+/// placed counts against the delegate's budget. The order is consumed.
+///
+/// Remaining accounts: `(Market, oracle)` pairs for the trader's markets, then the executor's new
+/// ones, without this market (named).
+#[derive(Accounts)]
+#[instruction(market_index: u16)]
+pub struct ExecuteTriggerOrder<'info> {
+    pub executor_authority: Signer<'info>,
+    #[account(seeds = [EXCHANGE_SEED], bump = exchange.bump)]
+    pub exchange: Box<Account<'info, Exchange>>,
+    #[account(
+        mut,
+        seeds = [MARKET_SEED, &market_index.to_le_bytes()],
+        bump = market.load()?.bump
+    )]
+    pub market: AccountLoader<'info, Market>,
+    /// CHECK: `read_oracle` checks it is the market's oracle, its owner and its data.
+    pub oracle: UncheckedAccount<'info>,
+    #[account(mut, constraint = trader.key() != executor.key() @ ErrorCode::TriggerSelfExecution)]
+    pub trader: AccountLoader<'info, MarginAccount>,
+    #[account(mut)]
+    pub executor: AccountLoader<'info, MarginAccount>,
+    #[account(
+        mut,
+        seeds = [TRIGGER_ORDERS_SEED, trader.key().as_ref()],
+        bump = trigger_orders.load()?.bump
+    )]
+    pub trigger_orders: AccountLoader<'info, TriggerOrders>,
+}
+
+pub fn execute_trigger_order<'info>(
+    ctx: Context<'_, '_, 'info, 'info, ExecuteTriggerOrder<'info>>,
+    market_index: u16,
+    order_id: u64,
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let order = ctx.accounts.trigger_orders.load()?.find(order_id)?;
+    require!(
+        order.market_index == market_index,
+        ErrorCode::MarketIndexMismatch
+    );
+    require!(now <= order.expiry, ErrorCode::TriggerOrderExpired);
+    let (order_markets, executor_role, position) = {
+        let trader = ctx.accounts.trader.load()?;
+        let executor = ctx.accounts.executor.load()?;
+        let executor_role = executor.require_trader(&ctx.accounts.executor_authority.key())?;
+        let order_markets = union_market_order(
+            &trader.position_market_indices(),
+            &executor.position_market_indices(),
+            Some(market_index),
+        );
+        (
+            order_markets,
+            executor_role,
+            trader.position(market_index).map(|p| p.base),
+        )
+    };
+    // The position the order reduces is gone or flipped: the order is void.
+    let Some(base) = position.filter(|b| (*b > 0) == order.is_long()) else {
+        ctx.accounts.trigger_orders.load_mut()?.remove(order_id)?;
+        emit!(TriggerOrderCancelled {
+            margin_account: ctx.accounts.trader.key(),
+            order_id,
+            reason: 1,
+        });
+        return Ok(());
+    };
+
+    let mut market = ctx.accounts.market.load_mut()?;
+    let status = market.effective_status(now)?;
+    require!(status != MarketStatus::Settled, ErrorCode::MarketSettled);
+    require!(status != MarketStatus::Paused, ErrorCode::MarketPaused);
+    let (named, markets) = load_trade_markets(
+        &mut market,
+        &ctx.accounts.oracle,
+        ctx.remaining_accounts,
+        &order_markets,
+        now,
+        OracleUse::Trading,
+    )?;
+    let oracle = named.price;
+    require!(
+        oracle.publish_time > order.placed_at,
+        ErrorCode::TriggerPriceBeforePlacement
+    );
+    let long = order.is_long();
+    require!(
+        trigger_reached(order.kind(), long, order.trigger_price, oracle.price),
+        ErrorCode::TriggerNotReached
+    );
+    let price = trigger_execution_price(long, oracle.price, order.premium)?;
+    require!(
+        within_limit(long, price, order.limit_price),
+        ErrorCode::TriggerPriceBeyondLimit
+    );
+    let size = if order.size == 0 {
+        base.unsigned_abs()
+    } else {
+        order.size.min(base.unsigned_abs())
+    };
+    let size = i64::try_from(size).map_err(|_| error!(ErrorCode::MathOverflow))?;
+    let delta = if long { -size } else { size };
+
+    let mut trader = ctx.accounts.trader.load_mut()?;
+    let mut executor = ctx.accounts.executor.load_mut()?;
+    let trader_role = if order.by_delegate() {
+        SignerRole::Delegate
+    } else {
+        SignerRole::Owner
+    };
+    let fee_a = trade_fee(delta, price, market.taker_fee as i64)?;
+    let fee_b = trade_fee(delta, price, market.maker_fee as i64)?;
+    let (t, e) = TwoPartyTrade {
+        market: &mut market,
+        markets: &markets,
+        base_delta: delta,
+        price,
+        oracle_price: oracle.price,
+        fee_a,
+        fee_b,
+        status,
+        buffer: ctx.accounts.exchange.liquidation_buffer,
+        now,
+    }
+    .execute(&mut trader, trader_role, &mut executor, executor_role)?;
+    require!(
+        !t.grows() && t.new_base.unsigned_abs() < t.old_base.unsigned_abs(),
+        ErrorCode::TriggerWouldGrowPosition
+    );
+    ctx.accounts.trigger_orders.load_mut()?.remove(order_id)?;
+    emit!(TriggerOrderExecuted {
+        margin_account: ctx.accounts.trader.key(),
+        executor: ctx.accounts.executor.key(),
+        order_id,
+        market_index,
+        kind: order.kind(),
+        base_delta: delta,
+        price,
+        oracle_price: oracle.price,
+        limit_price: order.limit_price,
+        trader_fee: t.fee,
+        executor_fee: e.fee,
+        base_after: t.new_base,
+    });
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Liquidation of a portfolio-margin account: the liquidator takes the same fraction of every
+//! position, because closing one leg of a hedge can raise the portfolio requirement (long ETH /
+//! short BTC at a 70% systematic share: closing the ETH leg moves R from 0.6a to a).
+//!
+//! Each leg is taken at its oracle price improved by its market's liquidation fee, and the
+//! liquidatee pays each market's insurance fee, both scaled by `R / standard MM` (`fee_scale`):
+//! a slice `t` then costs `t F` with `F < R`, so it frees more requirement than it costs and no
+//! slice lowers `E - R`. The fraction is the smallest lot-feasible `t` that restores
+//! `E >= (1 + buffer) R` (`risk::portfolio_slice_fraction`); the plan is checked on a copy of the
+//! account with the same code that applies it, and a larger slice is tried when lot rounding
+//! falls short. Positions whose price is stale or settled are never taken. Planning is pure over
+//! decoded accounts: the keeper runs the same function to size what it can afford.
+
+use anchor_lang::prelude::*;
+
+use crate::constants::RATIO_PRECISION;
+use crate::error::ErrorCode;
+use crate::health_accounts::account_health;
+use crate::risk::math::div_ceil;
+use crate::risk::{
+    liquidation_target, notional, portfolio_slice_fraction, scaled_fee, slice_size, takeover_price,
+    trade_fee, MarketView, SLICE_PRECISION,
+};
+use crate::state::{MarginAccount, Market};
+use crate::trading::{apply_trade_effect, TradeEffect};
+
+/// What the slice needs of a market besides its view.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SliceMarket {
+    pub market_index: u16,
+    pub liquidation_fee: u32,
+    pub insurance_fee: u32,
+    pub base_lot_size: u64,
+    pub min_position_base: u64,
+}
+
+impl SliceMarket {
+    pub fn of(m: &Market) -> Self {
+        SliceMarket {
+            market_index: m.market_index,
+            liquidation_fee: m.liquidation_fee,
+            insurance_fee: m.insurance_fee,
+            base_lot_size: m.base_lot_size,
+            min_position_base: m.min_position_base,
+        }
+    }
+}
+
+/// One market's part of a slice.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SliceLeg {
+    pub market_index: u16,
+    pub min_position_base: u64,
+    /// The liquidatee's base change (the liquidator's is the opposite).
+    pub liquidatee_delta: i64,
+    /// Takeover price: oracle improved by the scaled liquidation fee.
+    pub price: i64,
+    pub oracle_price: i64,
+    /// Paid by the liquidatee to the market's insurance fees.
+    pub insurance_fee: i64,
+}
+
+/// A planned portfolio liquidation step.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortfolioSlice {
+    /// At `SLICE_PRECISION`.
+    pub fraction: i128,
+    /// ppm.
+    pub fee_scale: u32,
+    pub legs: Vec<SliceLeg>,
+}
+
+fn legs_for(
+    liquidatee: &MarginAccount,
+    views: &[MarketView],
+    markets: &[SliceMarket],
+    fraction: i128,
+    fee_scale: u32,
+    charge_insurance: bool,
+) -> Result<Vec<SliceLeg>> {
+    let mut legs = Vec::with_capacity(markets.len());
+    for pos in liquidatee.open_positions() {
+        let Some(view) = views.iter().find(|v| v.market_index == pos.market_index) else {
+            return err!(ErrorCode::HealthAccountMissing);
+        };
+        if !view.is_tradable() {
+            continue;
+        }
+        let Some(m) = markets.iter().find(|m| m.market_index == pos.market_index) else {
+            return err!(ErrorCode::HealthAccountMissing);
+        };
+        let size = slice_size(
+            pos.base.unsigned_abs(),
+            fraction,
+            m.base_lot_size,
+            m.min_position_base,
+        );
+        if size == 0 {
+            continue;
+        }
+        let size = i64::try_from(size).map_err(|_| error!(ErrorCode::MathOverflow))?;
+        let long = pos.base > 0;
+        let delta = if long { -size } else { size };
+        let oracle = view.price.price;
+        let insurance_fee = if charge_insurance {
+            trade_fee(delta, oracle, scaled_fee(m.insurance_fee, fee_scale) as i64)?
+        } else {
+            0
+        };
+        legs.push(SliceLeg {
+            market_index: pos.market_index,
+            min_position_base: m.min_position_base,
+            liquidatee_delta: delta,
+            price: takeover_price(oracle, long, scaled_fee(m.liquidation_fee, fee_scale))?,
+            oracle_price: oracle,
+            insurance_fee,
+        });
+    }
+    Ok(legs)
+}
+
+/// Applies `legs` to the liquidatee (and, when given, the liquidator's opposite side). Returns
+/// each leg's effects.
+pub fn apply_legs(
+    liquidatee: &mut MarginAccount,
+    mut liquidator: Option<&mut MarginAccount>,
+    views: &[MarketView],
+    legs: &[SliceLeg],
+) -> Result<Vec<(TradeEffect, TradeEffect)>> {
+    let mut out = Vec::with_capacity(legs.len());
+    for leg in legs {
+        let view = views
+            .iter()
+            .find(|v| v.market_index == leg.market_index)
+            .ok_or_else(|| error!(ErrorCode::HealthAccountMissing))?;
+        let lq = apply_trade_effect(
+            liquidatee,
+            view,
+            leg.min_position_base,
+            leg.liquidatee_delta,
+            leg.price,
+            leg.insurance_fee,
+        )?;
+        let lr = match liquidator.as_deref_mut() {
+            Some(l) => apply_trade_effect(
+                l,
+                view,
+                leg.min_position_base,
+                -leg.liquidatee_delta,
+                leg.price,
+                0,
+            )?,
+            None => TradeEffect::default(),
+        };
+        out.push((lq, lr));
+    }
+    Ok(out)
+}
+
+/// The slice a liquidation step takes of `liquidatee` (funding already settled), at most
+/// `max_fraction` (`SLICE_PRECISION` = everything).
+pub fn plan_portfolio_slice(
+    liquidatee: &MarginAccount,
+    views: &[MarketView],
+    markets: &[SliceMarket],
+    buffer: u32,
+    max_fraction: u64,
+) -> Result<PortfolioSlice> {
+    let h = account_health(liquidatee, views)?;
+    let r = h.maintenance_requirement;
+    let fee_scale = if h.standard_maintenance_requirement > 0 {
+        (r * RATIO_PRECISION / h.standard_maintenance_requirement).clamp(0, RATIO_PRECISION) as u32
+    } else {
+        RATIO_PRECISION as u32
+    };
+    let charge_insurance = h.equity > 0;
+    // What the whole tradable portfolio's fees would cost.
+    let mut full_fees: i128 = 0;
+    for pos in liquidatee.open_positions() {
+        let (Some(view), Some(m)) = (
+            views.iter().find(|v| v.market_index == pos.market_index),
+            markets.iter().find(|m| m.market_index == pos.market_index),
+        ) else {
+            return err!(ErrorCode::HealthAccountMissing);
+        };
+        if !view.is_tradable() {
+            continue;
+        }
+        let fee = scaled_fee(m.liquidation_fee, fee_scale) as i128
+            + if charge_insurance {
+                scaled_fee(m.insurance_fee, fee_scale) as i128
+            } else {
+                0
+            };
+        full_fees += div_ceil(notional(pos.base, view.price.price)? * fee, RATIO_PRECISION);
+    }
+    let t0 = portfolio_slice_fraction(h.equity, r, full_fees, buffer)?;
+    let cap = (max_fraction as i128).clamp(0, SLICE_PRECISION);
+    require!(t0 > 0 && cap > 0, ErrorCode::LiquidationSizeZero);
+    let mut last = -1i128;
+    for k in [0i128, 2, 4, 8] {
+        let t = (t0 + (SLICE_PRECISION - t0) * k / 8).min(cap);
+        if t == last {
+            continue;
+        }
+        last = t;
+        let legs = legs_for(liquidatee, views, markets, t, fee_scale, charge_insurance)?;
+        if legs.is_empty() {
+            continue;
+        }
+        let mut copy = *liquidatee;
+        apply_legs(&mut copy, None, views, &legs)?;
+        let after = account_health(&copy, views)?;
+        let flat = !copy.has_open_positions();
+        let no_worse = flat || after.maintenance_health() >= h.maintenance_health();
+        let restored = after.equity >= liquidation_target(after.maintenance_requirement, buffer)?;
+        if no_worse && (restored || t == cap || k == 8) {
+            return Ok(PortfolioSlice {
+                fraction: t,
+                fee_scale,
+                legs,
+            });
+        }
+    }
+    if last < 0 {
+        return err!(ErrorCode::LiquidationSizeZero);
+    }
+    err!(ErrorCode::LiquidationWorsensHealth)
+}
