@@ -258,12 +258,17 @@ async fn a_listing_waits_out_the_timelock() {
     env.set_price(0, 150 * DOLLAR).await;
     let exec = env.execute_ix(id).await;
     let watch = [pda::exchange(), pda::market(0), pda::admin_action(id)];
-    env.expect_error(&[exec.clone()], &[], ErrorCode::ActionNotDue, &watch)
-        .await;
+    env.expect_error(
+        std::slice::from_ref(&exec),
+        &[],
+        ErrorCode::ActionNotDue,
+        &watch,
+    )
+    .await;
     // on time: anyone executes (here the context payer)
     env.advance(1).await;
     env.set_price(0, 150 * DOLLAR).await;
-    let logs = env.send(&[exec.clone()], &[]).await.unwrap();
+    let logs = env.send(std::slice::from_ref(&exec), &[]).await.unwrap();
     let added: MarketAdded = one_event(&logs);
     assert_eq!(
         (added.market_index, added.oracle, added.unit_exponent),

@@ -1,13 +1,14 @@
-//! Keeper scan benchmark: decode and evaluate the health of N synthetic margin accounts (4
-//! positions each, over 8 markets) on one core. `cargo bench -p crossmargin-keeper --bench scan`
-//! (optionally with N values as arguments). Prints accounts per second and resident memory.
+//! Keeper scan benchmark: decode and evaluate the health of N synthetic margin accounts (up to 4
+//! positions each, over 8 markets in two margin groups; half of them in portfolio margin) on one
+//! core. `cargo bench -p crossmargin-keeper --bench scan` (optionally with N values as arguments).
+//! Prints accounts per second and resident memory.
 
 use std::time::Instant;
 
 use anchor_lang::Discriminator;
-use cross_margin::health::MarketView;
 use cross_margin::oracle::OraclePrice;
-use cross_margin::risk::RiskParams;
+use cross_margin::risk::MarketView;
+use cross_margin::risk::{MarginMode, RiskParams, Valuation};
 use cross_margin::state::{MarginAccount, Position};
 use crossmargin_keeper::scan;
 
@@ -23,23 +24,28 @@ fn rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn markets() -> Vec<MarketView> {
+fn markets() -> Vec<Option<MarketView>> {
     (0..8u16)
-        .map(|i| MarketView {
-            market_index: i,
-            params: RiskParams {
-                initial_margin_ratio: 100_000,
-                maintenance_margin_ratio: 50_000,
-                upnl_initial_weight: 800_000,
-            },
-            cumulative_funding_long: 1_000_000 * i as i64,
-            cumulative_funding_short: 1_000_000 * i as i64,
-            price: OraclePrice {
-                price: 1_000_000_000 + 500_000_000 * i as i64,
-                conf: 1_000_000,
-                ema_price: 1_000_000_000 + 500_000_000 * i as i64,
-                publish_time: 0,
-            },
+        .map(|i| {
+            Some(MarketView {
+                market_index: i,
+                params: RiskParams {
+                    initial_margin_ratio: 100_000,
+                    maintenance_margin_ratio: 50_000,
+                    upnl_initial_weight: 800_000,
+                    margin_group: 1 + (i % 2) as u8,
+                    systematic_share: 600_000,
+                },
+                cumulative_funding_long: 1_000_000 * i as i64,
+                cumulative_funding_short: 1_000_000 * i as i64,
+                price: OraclePrice {
+                    price: 1_000_000_000 + 500_000_000 * i as i64,
+                    conf: 1_000_000,
+                    ema_price: 1_000_000_000 + 500_000_000 * i as i64,
+                    publish_time: 0,
+                },
+                valuation: Valuation::Oracle,
+            })
         })
         .collect()
 }
@@ -52,6 +58,9 @@ fn accounts(n: usize) -> Vec<u64> {
     for i in 0..n {
         let mut a: MarginAccount = bytemuck::Zeroable::zeroed();
         a.collateral = 1_000_000_000;
+        if i % 2 == 1 {
+            a.margin_mode = MarginMode::Portfolio as u8;
+        }
         for s in 0..4 {
             seed ^= seed << 13;
             seed ^= seed >> 7;

@@ -1,14 +1,27 @@
-// Reading state from a cluster: the accounts a frontend shows, decoded, and the risk view of an
-// account from its markets and their Pyth prices. Only `getMultipleAccountsInfo` is used, so any
-// `Connection` (or a cache that answers the same call) works.
+// Reading state from a cluster: the accounts a frontend shows, decoded (each one's owner checked
+// first), and the risk view of an account from its markets, their Pyth prices and its trigger
+// orders. Only `getMultipleAccountsInfo` is used, so any `Connection` (or a cache that answers
+// the same call) works.
 import type { AccountInfo, Connection, PublicKey } from "@solana/web3.js";
 import type { Buffer } from "buffer";
 
-import { decodeExchange, decodeMarginAccount, decodeMarket, type Exchange, type MarginAccount, type Market } from "./accounts.js";
+import {
+  checkOwner,
+  decodeExchange,
+  decodeMarginAccount,
+  decodeMarket,
+  decodeQueuedAction,
+  decodeTriggerOrders,
+  type Exchange,
+  type MarginAccount,
+  type Market,
+  type QueuedAction,
+  type TriggerOrders,
+} from "./accounts.js";
 import { positionMarketIndices } from "./health.js";
-import { parseOracle } from "./oracle.js";
-import { exchangeAddress, marketAddress } from "./pda.js";
-import { accountReport, type PricedMarket, type RiskReport } from "./risk.js";
+import { oracleSpecOf, parseOracle, type OraclePrice } from "./oracle.js";
+import { adminActionAddress, exchangeAddress, marketAddress, triggerOrdersAddress } from "./pda.js";
+import { accountReport, isSettled, type PricedMarket, type RiskReport } from "./risk.js";
 
 export type AccountReader = Pick<Connection, "getMultipleAccountsInfo">;
 
@@ -18,53 +31,96 @@ export class AccountNotFound extends Error {
   }
 }
 
-async function fetchAll(reader: AccountReader, keys: PublicKey[]): Promise<AccountInfo<Buffer>[]> {
-  const out: AccountInfo<Buffer>[] = [];
+/** The accounts at `keys` (in chunks of 100), `null` where there is none. */
+export async function fetchAccounts(reader: AccountReader, keys: readonly PublicKey[]): Promise<(AccountInfo<Buffer> | null)[]> {
+  const out: (AccountInfo<Buffer> | null)[] = [];
   for (let i = 0; i < keys.length; i += 100) {
-    const chunk = keys.slice(i, i + 100);
-    const infos = await reader.getMultipleAccountsInfo(chunk);
-    infos.forEach((info, j) => {
-      if (info === null) throw new AccountNotFound(chunk[j] as PublicKey);
-      out.push(info);
-    });
+    const infos = await reader.getMultipleAccountsInfo(keys.slice(i, i + 100));
+    for (const info of infos) out.push(info ?? null);
   }
   return out;
 }
 
+async function fetchAll(reader: AccountReader, keys: readonly PublicKey[]): Promise<AccountInfo<Buffer>[]> {
+  const infos = await fetchAccounts(reader, keys);
+  return infos.map((info, i) => {
+    if (info === null) throw new AccountNotFound(keys[i] as PublicKey);
+    return info;
+  });
+}
+
 export async function fetchExchange(reader: AccountReader): Promise<Exchange> {
   const [info] = await fetchAll(reader, [exchangeAddress()]);
-  return decodeExchange((info as AccountInfo<Buffer>).data);
+  const i = info as AccountInfo<Buffer>;
+  checkOwner("Exchange", i.owner, exchangeAddress());
+  return decodeExchange(i.data);
 }
 
 export async function fetchMarginAccount(reader: AccountReader, address: PublicKey): Promise<MarginAccount> {
   const [info] = await fetchAll(reader, [address]);
-  return decodeMarginAccount((info as AccountInfo<Buffer>).data);
+  const i = info as AccountInfo<Buffer>;
+  checkOwner("MarginAccount", i.owner, address);
+  return decodeMarginAccount(i.data);
 }
 
 export async function fetchMarkets(reader: AccountReader, marketIndices: readonly number[]): Promise<Market[]> {
-  const infos = await fetchAll(reader, marketIndices.map(marketAddress));
-  return infos.map((i) => decodeMarket(i.data));
+  const keys = marketIndices.map(marketAddress);
+  const infos = await fetchAll(reader, keys);
+  return infos.map((i, n) => {
+    checkOwner("Market", i.owner, keys[n]);
+    return decodeMarket(i.data);
+  });
 }
 
-/** Markets with their current oracle prices (parsed with the program's rules; not age-checked). */
-export async function fetchPricedMarkets(reader: AccountReader, marketIndices: readonly number[]): Promise<PricedMarket[]> {
-  const markets = await fetchMarkets(reader, marketIndices);
-  const oracles = await fetchAll(reader, markets.map((m) => m.oracle));
-  return markets.map((market, i) => {
-    const info = oracles[i] as AccountInfo<Buffer>;
-    return { market, price: parseOracle(info.owner, info.data, market.oracleSource, market.pythFeedId) };
+/** A margin account's trigger orders, or `null` when it has no trigger-order account. */
+export async function fetchTriggerOrders(reader: AccountReader, marginAccount: PublicKey): Promise<TriggerOrders | null> {
+  const address = triggerOrdersAddress(marginAccount);
+  const [info] = await fetchAccounts(reader, [address]);
+  if (info === null || info === undefined) return null;
+  checkOwner("TriggerOrders", info.owner, address);
+  return decodeTriggerOrders(info.data);
+}
+
+/** Every queued admin change the exchange has recorded (ids 0 .. nextActionId - 1), in id order. */
+export async function fetchQueuedActions(reader: AccountReader, exchange: Pick<Exchange, "nextActionId">): Promise<QueuedAction[]> {
+  const keys = Array.from({ length: Number(exchange.nextActionId) }, (_, i) => adminActionAddress(BigInt(i)));
+  const infos = await fetchAll(reader, keys);
+  return infos.map((i, n) => {
+    checkOwner("QueuedAction", i.owner, keys[n]);
+    return decodeQueuedAction(i.data);
   });
 }
 
 /**
- * A margin account, its markets (priced) and its risk report: equity, requirements, free
- * collateral, leverage and each position's liquidation price.
+ * Markets with their current oracle prices (parsed with the program's rules; not age-checked). A
+ * settled market is valued at its settlement price: its oracle is not read.
+ */
+export async function fetchPricedMarkets(reader: AccountReader, marketIndices: readonly number[]): Promise<PricedMarket[]> {
+  const markets = await fetchMarkets(reader, marketIndices);
+  const live = markets.filter((m) => !isSettled(m));
+  const oracles = await fetchAll(reader, live.map((m) => m.oracle));
+  return markets.map((market) => {
+    const n = live.indexOf(market);
+    const info = oracles[n];
+    const price: OraclePrice =
+      info === undefined
+        ? { price: market.settlementPrice, conf: 0n, emaPrice: market.settlementPrice, publishTime: market.lastOraclePublishTime }
+        : parseOracle(market.oracle, info.owner, info.data, oracleSpecOf(market));
+    return { market, price };
+  });
+}
+
+/**
+ * A margin account, its markets (priced), its trigger orders and its risk report in its margin
+ * mode: equity, requirements (and the standard ones), free collateral, leverage, each position's
+ * liquidation price and its orders with their distance to firing.
  */
 export async function fetchRiskReport(
   reader: AccountReader,
   marginAccount: PublicKey,
-): Promise<{ account: MarginAccount; markets: PricedMarket[]; report: RiskReport }> {
+): Promise<{ account: MarginAccount; markets: PricedMarket[]; orders: TriggerOrders | null; report: RiskReport }> {
   const account = await fetchMarginAccount(reader, marginAccount);
   const markets = await fetchPricedMarkets(reader, positionMarketIndices(account));
-  return { account, markets, report: accountReport(account, markets) };
+  const orders = await fetchTriggerOrders(reader, marginAccount);
+  return { account, markets, orders, report: accountReport(account, markets, orders) };
 }

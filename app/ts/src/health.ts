@@ -1,6 +1,8 @@
-// The health accounts an instruction needs (programs/cross_margin/src/health.rs): one read-only
-// (Market, oracle) pair per open position, in the account's slot order; for two accounts, the
-// first's markets then the second's new ones, leaving out the market the instruction names.
+// The health accounts an instruction needs (programs/cross_margin/src/health_accounts.rs, the
+// SDK's health.rs): one read-only (Market, oracle) pair per open position, in the account's slot
+// order; for two accounts, the first's markets then the second's new ones, leaving out the market
+// the instruction names. A portfolio liquidation trades in each of the liquidatee's markets, so
+// those Market metas are writable.
 import type { AccountMeta, PublicKey } from "@solana/web3.js";
 
 import type { Market, Position } from "./accounts.js";
@@ -60,6 +62,28 @@ export function healthMetas(marketIndices: readonly number[], oracles: OracleLoo
     { pubkey: marketAddress(i), isSigner: false, isWritable: false },
     { pubkey: oracleOf(oracles, i), isSigner: false, isWritable: false },
   ]);
+}
+
+/**
+ * The health metas of a portfolio liquidation: the liquidatee's markets (writable: the slice
+ * trades in each), then the liquidator's new ones (read only).
+ */
+export function portfolioLiquidationMetas(liquidatee: AccountLike, liquidator: AccountLike, oracles: OracleLookup): AccountMeta[] {
+  const own = new Set(positionMarketIndices(liquidatee));
+  const order = healthMarketOrder([liquidatee, liquidator]);
+  const metas = healthMetas(order, oracles);
+  order.forEach((m, i) => {
+    if (own.has(m)) (metas[2 * i] as AccountMeta).isWritable = true;
+  });
+  return metas;
+}
+
+/**
+ * Whether a standard liquidation step (or `settle_position`) may close the account's last
+ * position, and so resolve a bankruptcy, which writes the exchange: it holds at most one position.
+ */
+export function mayCloseAccount(account: AccountLike): boolean {
+  return positionMarketIndices(account).length <= 1;
 }
 
 /** The Market metas `settle_funding` takes: one per open position, in slot order. */

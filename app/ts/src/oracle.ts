@@ -1,7 +1,9 @@
-// Reading a market's Pyth price off-chain, with the program's own rules (oracle.rs): the owner must
-// be the source's program, a pull update must carry the market's feed id and be fully verified,
-// a legacy account must be trading; values are scaled to 1e-6 (price and ema rounded down,
-// confidence up). Staleness and confidence limits are checked by `checkPrice`.
+// Reading a market's Pyth price off-chain, with the program's own rules (oracle.rs), in its order:
+// the owner must be the source's program; a pull update must parse, carry the market's feed id,
+// be fully verified and be its own write authority (the sponsored feed account: one a stranger
+// posted is refused); a legacy account must parse as a v2 price account and be trading. Values
+// are per contract of 10^unitExponent tokens, at 1e-6 (price and ema rounded down, confidence
+// up). Staleness and confidence limits are checked by `checkPrice`.
 import { PublicKey } from "@solana/web3.js";
 
 import { PRICE_EXPONENT, PYTH_LEGACY_PROGRAM_ID, PYTH_RECEIVER_PROGRAM_ID, RATIO_PRECISION, OracleSource } from "./constants.js";
@@ -18,12 +20,26 @@ export interface OraclePrice {
   publishTime: bigint;
 }
 
+/** What identifies a market's oracle (a decoded `Market` is one, see `oracleSpecOf`). */
+export interface OracleSpec {
+  source: number;
+  /** The feed id a pull update must carry (unused for legacy accounts). */
+  feedId: Uint8Array;
+  /** Prices are per contract of 10^unitExponent tokens. */
+  unitExponent: number;
+}
+
+export function oracleSpecOf(m: { oracleSource: number; pythFeedId: Uint8Array; unitExponent: number }): OracleSpec {
+  return { source: m.oracleSource, feedId: m.pythFeedId, unitExponent: m.unitExponent };
+}
+
 /** Named like the program's error codes. */
 export type OracleErrorName =
   | "OracleWrongOwner"
   | "OracleInvalidData"
   | "OracleWrongFeedId"
   | "OracleUnverified"
+  | "OracleNotSponsoredFeed"
   | "OracleNotTrading"
   | "OracleExponentOutOfRange"
   | "OracleNonPositivePrice"
@@ -31,6 +47,7 @@ export type OracleErrorName =
   | "OracleFuturePublishTime"
   | "OracleStale"
   | "OraclePublishTimeRegressed"
+  | "InvalidOracleSource"
   | "MathOverflow";
 
 export class OracleError extends Error {
@@ -70,18 +87,33 @@ export function toPricePrecision(value: bigint, expo: number, roundUp: boolean):
   return toI64(roundUp ? divCeil(value, d) : divFloor(value, d));
 }
 
+function confToPricePrecision(conf: bigint, expo: number): bigint {
+  if (conf > I64_MAX) throw new OracleError("OracleInvalidData", "confidence above i64");
+  return toPricePrecision(conf, expo, true);
+}
+
+/** `i32::saturating_add` of the source's exponent and the market's unit exponent. */
+function unitExpo(expo: number, unitExponent: number): number {
+  return Math.min(expo + unitExponent, 0x7fff_ffff);
+}
+
 function view(data: Uint8Array): DataView {
   return new DataView(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** Parses a Pyth pull `PriceUpdateV2` account's data. */
-export function parsePythPull(data: Uint8Array, feedId: Uint8Array): OraclePrice {
+/**
+ * Parses a Pyth pull `PriceUpdateV2` account's data for `feedId`. `account`: the address it was
+ * read from, which must be its write authority (the sponsored feed account); `undefined` skips
+ * that check (the bytes alone).
+ */
+export function parsePythPull(data: Uint8Array, feedId: Uint8Array, account: PublicKey | undefined, unitExponent = 0): OraclePrice {
   const invalid = (why: string) => new OracleError("OracleInvalidData", why);
-  if (data.length < 41 || !PRICE_UPDATE_V2_DISCRIMINATOR.every((b, i) => data[i] === b)) {
+  if (data.length < 8 || !PRICE_UPDATE_V2_DISCRIMINATOR.every((b, i) => data[i] === b)) {
     throw invalid("not a PriceUpdateV2 account");
   }
   // write_authority (32 bytes), then VerificationLevel: 0 = Partial { num_signatures: u8 }, 1 = Full
   let at = 40;
+  if (data.length <= at) throw invalid("account data too short");
   const level = data[at];
   if (level === 0) at += 2;
   else if (level === 1) at += 1;
@@ -97,17 +129,20 @@ export function parsePythPull(data: Uint8Array, feedId: Uint8Array): OraclePrice
   const emaPrice = v.getBigInt64(at + 68, true);
   if (feedId.length !== 32 || !feed.every((b, i) => feedId[i] === b)) throw new OracleError("OracleWrongFeedId");
   if (level !== 1) throw new OracleError("OracleUnverified");
-  if (conf > I64_MAX) throw invalid("confidence above i64");
+  if (account !== undefined && !new PublicKey(data.subarray(8, 40)).equals(account)) {
+    throw new OracleError("OracleNotSponsoredFeed", `written by ${new PublicKey(data.subarray(8, 40)).toBase58()}`);
+  }
+  const expo = unitExpo(exponent, unitExponent);
   return {
-    price: toPricePrecision(price, exponent, false),
-    conf: toPricePrecision(conf, exponent, true),
-    emaPrice: toPricePrecision(emaPrice, exponent, false),
+    price: toPricePrecision(price, expo, false),
+    conf: confToPricePrecision(conf, expo),
+    emaPrice: toPricePrecision(emaPrice, expo, false),
     publishTime,
   };
 }
 
 /** Parses a legacy Pyth price account's data (pyth-sdk-solana's `GenericPriceAccount<32, ()>`). */
-export function parsePythLegacy(data: Uint8Array): OraclePrice {
+export function parsePythLegacy(data: Uint8Array, unitExponent = 0): OraclePrice {
   if (data.length < LEGACY_PRICE_ACCOUNT_SIZE) throw new OracleError("OracleInvalidData", "account data too short");
   const v = view(data);
   if (
@@ -118,33 +153,31 @@ export function parsePythLegacy(data: Uint8Array): OraclePrice {
     throw new OracleError("OracleInvalidData", "not a Pyth v2 price account");
   }
   if (v.getUint32(224, true) !== LEGACY_STATUS_TRADING) throw new OracleError("OracleNotTrading");
-  const expo = v.getInt32(20, true);
-  const conf = v.getBigUint64(216, true);
-  if (conf > I64_MAX) throw new OracleError("OracleInvalidData", "confidence above i64");
+  const expo = unitExpo(v.getInt32(20, true), unitExponent);
   return {
     price: toPricePrecision(v.getBigInt64(208, true), expo, false),
-    conf: toPricePrecision(conf, expo, true),
+    conf: confToPricePrecision(v.getBigUint64(216, true), expo),
     emaPrice: toPricePrecision(v.getBigInt64(48, true), expo, false),
     publishTime: v.getBigInt64(96, true),
   };
 }
 
-/** Parses an oracle account of `source` (its owner and data) for a market with `feedId`. */
-export function parseOracle(
-  owner: PublicKey,
-  data: Uint8Array,
-  source: number,
-  feedId: Uint8Array,
-): OraclePrice {
+/**
+ * Parses the oracle account at `address` (its owner and data) for a market of `spec`, as the
+ * program does (without freshness).
+ */
+export function parseOracle(address: PublicKey, owner: PublicKey, data: Uint8Array, spec: OracleSpec): OraclePrice {
   const expected =
-    source === OracleSource.PythPull
+    spec.source === OracleSource.PythPull
       ? PYTH_RECEIVER_PROGRAM_ID
-      : source === OracleSource.PythLegacy
+      : spec.source === OracleSource.PythLegacy
         ? PYTH_LEGACY_PROGRAM_ID
         : undefined;
-  if (expected === undefined) throw new OracleError("OracleInvalidData", `oracle source ${source}`);
+  if (expected === undefined) throw new OracleError("InvalidOracleSource", `oracle source ${spec.source}`);
   if (!owner.equals(expected)) throw new OracleError("OracleWrongOwner", owner.toBase58());
-  return source === OracleSource.PythPull ? parsePythPull(data, feedId) : parsePythLegacy(data);
+  return spec.source === OracleSource.PythPull
+    ? parsePythPull(data, spec.feedId, address, spec.unitExponent)
+    : parsePythLegacy(data, spec.unitExponent);
 }
 
 /** The limits a market puts on a price (trading uses `maxOracleAgeSecs`, liquidation its own). */

@@ -6,7 +6,17 @@ import { dirname, join } from "node:path";
 
 import { type AccountInfo, PublicKey } from "@solana/web3.js";
 
-import type { AccountReader, AccountLike, MarketParams, OraclePrice, OracleLookup } from "../src/index.js";
+import type {
+  AccountLike,
+  AccountReader,
+  AdminAction,
+  DelegateLimits,
+  MarketParams,
+  OraclePrice,
+  OracleLookup,
+  RiskParams,
+  TriggerOrderParams,
+} from "../src/index.js";
 
 /** app/ts/test/vectors, from the compiled test (dist/test) or the source. */
 export const VECTORS_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test", "vectors");
@@ -22,6 +32,7 @@ export const fromB64 = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s,
 export const fromHex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, "hex"));
 export const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 export const pk = (s: string): PublicKey => new PublicKey(s);
+export const pkOrNull = (s: string | null): PublicKey | null => (s === null ? null : new PublicKey(s));
 
 export function priceOf(j: Json): OraclePrice {
   return { price: BigInt(j.price), conf: BigInt(j.conf), emaPrice: BigInt(j.emaPrice), publishTime: BigInt(j.publishTime) };
@@ -34,6 +45,69 @@ export function paramsOf(j: Json): MarketParams {
     minPositionBase: BigInt(j.minPositionBase),
     openInterestCap: BigInt(j.openInterestCap),
   };
+}
+
+export function riskParamsOf(j: Json): RiskParams {
+  return {
+    initialMarginRatio: j.initialMarginRatio,
+    maintenanceMarginRatio: j.maintenanceMarginRatio,
+    upnlInitialWeight: j.upnlInitialWeight,
+    marginGroup: j.marginGroup,
+    systematicShare: j.systematicShare,
+  };
+}
+
+export function limitsOf(j: Json): DelegateLimits {
+  return { maxPriceDeviation: j.maxPriceDeviation, lossBudget: BigInt(j.lossBudget), periodSecs: j.periodSecs, reduceOnly: j.reduceOnly };
+}
+
+export function triggerParamsOf(j: Json): TriggerOrderParams {
+  return {
+    kind: j.kind,
+    triggerPrice: BigInt(j.triggerPrice),
+    limitPrice: BigInt(j.limitPrice),
+    size: BigInt(j.size),
+    expiry: BigInt(j.expiry),
+    premium: j.premium,
+  };
+}
+
+/** An `AdminAction` from the vectors' JSON (the decoders' shape, integers and keys as strings). */
+export function actionOf(j: Json): AdminAction {
+  const [kind, b] = Object.entries(j as Record<string, Json>)[0] as [string, Json];
+  switch (kind) {
+    case "addMarket":
+      return {
+        addMarket: {
+          symbol: b.symbol,
+          oracle: pk(b.oracle),
+          oracleSource: b.oracleSource,
+          pythFeedId: fromHex(b.pythFeedId),
+          tokensPerContract: BigInt(b.tokensPerContract),
+          params: paramsOf(b.params),
+        },
+      };
+    case "updateMarket":
+      return { updateMarket: { marketIndex: b.marketIndex, params: paramsOf(b.params) } };
+    case "setOracle":
+      return { setOracle: { marketIndex: b.marketIndex, oracle: pk(b.oracle), oracleSource: b.oracleSource, pythFeedId: fromHex(b.pythFeedId) } };
+    case "setLookupTables":
+      return { setLookupTables: { tables: b.tables.map(pk) } };
+    case "transferAdmin":
+      return { transferAdmin: { newAdmin: pk(b.newAdmin) } };
+    case "setGuardian":
+      return { setGuardian: { guardian: pk(b.guardian) } };
+    case "setTimelockDelay":
+      return { setTimelockDelay: { delaySecs: b.delaySecs } };
+    case "setLiquidationBuffer":
+      return { setLiquidationBuffer: { buffer: b.buffer } };
+    case "settleMarket":
+      return { settleMarket: { marketIndex: b.marketIndex } };
+    case "setPortfolioMargin":
+      return { setPortfolioMargin: { enabled: b.enabled } };
+    default:
+      throw new Error(`unknown admin action ${kind}`);
+  }
 }
 
 export function accountLikeOf(j: Json): AccountLike {
@@ -61,15 +135,29 @@ export function normalize(v: unknown): unknown {
   return v;
 }
 
+/** An in-memory cluster answering `getMultipleAccountsInfo` as an RPC node would. */
+export class MemoryCluster implements AccountReader {
+  readonly accounts = new Map<string, AccountInfo<Buffer>>();
+
+  set(address: PublicKey | string, owner: PublicKey | string, data: Uint8Array, lamports = 1): void {
+    const key = typeof address === "string" ? address : address.toBase58();
+    this.accounts.set(key, { owner: new PublicKey(owner), data: Buffer.from(data), lamports, executable: false, rentEpoch: 0 });
+  }
+
+  async getMultipleAccountsInfo(keys: PublicKey[]): Promise<(AccountInfo<Buffer> | null)[]> {
+    return keys.map((k) => this.accounts.get(k.toBase58()) ?? null);
+  }
+}
+
 /**
- * The accounts the program produced when the Rust suite replayed the TS scenario (replay.json),
- * answering `getMultipleAccountsInfo` as an RPC node would.
+ * The accounts the program produced when the Rust suite replayed the TS scenario (replay.json):
+ * the exchange, markets, oracles, margin accounts, and (when the replay writes them) the queued
+ * admin changes and trigger-order accounts.
  */
-export function replayCluster(): AccountReader {
+export function replayCluster(): MemoryCluster {
   const replay = readVectors("replay.json");
-  const accounts = new Map<string, AccountInfo<Buffer>>();
-  const add = (a: Json) =>
-    accounts.set(a.address, { owner: new PublicKey(a.owner), data: Buffer.from(fromB64(a.data)), lamports: 1, executable: false, rentEpoch: 0 });
-  [replay.exchange, ...replay.markets, ...replay.oracles, ...replay.marginAccounts].forEach(add);
-  return { getMultipleAccountsInfo: async (keys: PublicKey[]) => keys.map((k) => accounts.get(k.toBase58()) ?? null) };
+  const cluster = new MemoryCluster();
+  const add = (a: Json) => cluster.set(a.address, a.owner, fromB64(a.data));
+  [replay.exchange, ...replay.markets, ...replay.oracles, ...replay.marginAccounts, ...(replay.queuedActions ?? []), ...(replay.triggerOrders ?? [])].forEach(add);
+  return cluster;
 }

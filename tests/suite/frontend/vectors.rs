@@ -356,7 +356,7 @@ fn margin_account(
     a.bump = 240 + owner % 10;
     a.total_rebates = 6_000 + owner as u64;
     a.total_deficit_covered = 7 * owner as u64;
-    a.margin_mode = (owner % 2) as u8;
+    a.margin_mode = owner % 2;
     a.delegate_reduce_only = (owner % 3 == 1) as u8;
     a.delegate_max_deviation = 10_000 + owner as u32;
     a.delegate_period_secs = 86_400 + owner as u32;
@@ -563,6 +563,7 @@ fn zero_copy_bytes<T: bytemuck::Pod + Discriminator>(v: &T) -> Vec<u8> {
 
 // ---- oracles ----
 
+#[allow(clippy::too_many_arguments)]
 fn pull(
     write_authority: Pubkey,
     feed: [u8; 32],
