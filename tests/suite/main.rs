@@ -3,6 +3,7 @@
 mod harness;
 
 mod admin;
+mod adversaries;
 mod cli;
 mod collateral;
 mod frontend;
@@ -14,5 +15,8 @@ mod keeper;
 mod liquidation;
 mod margin_accounts;
 mod oracles;
+mod portfolio;
 mod randomized;
+mod settlement;
 mod trading;
+mod triggers;

@@ -24,8 +24,11 @@ impl Solvency {
 }
 
 /// Checks invariants 1-4 over `accounts` (all margin accounts in existence):
-/// 1. the vault (plus recorded bad debt) covers every claim, with at most `max_dust` to spare;
-/// 2. per market, bases sum to zero and both open interests equal the sum of longs;
+/// 1. the vault (plus recorded bad debt) covers every claim, with at most `max_dust` to spare
+///    (a position in a settled market claims its value at the settlement price too: the other
+///    side may already have been paid out);
+/// 2. per market, bases sum to zero and both open interests equal the sum of longs (in a settled
+///    market, each side's open interest equals the sum of its remaining positions);
 /// 3. funding created no value: funding paid so far plus funding owed is never negative;
 /// 4. every account's collateral is exactly what its flows explain (deposits - withdrawals +
 ///    realized pnl - fees + rebates - funding + deficits covered), and realized pnl plus the quote
@@ -67,6 +70,7 @@ pub async fn check_with_closed(
             .sum::<i128>();
     let mut base_sum: HashMap<u16, i128> = HashMap::new();
     let mut long_sum: HashMap<u16, i128> = HashMap::new();
+    let mut short_sum: HashMap<u16, i128> = HashMap::new();
     let mut funding_total: i128 = closed.funding_paid;
     for key in accounts {
         let a = env.margin_account(*key).await;
@@ -92,9 +96,16 @@ pub async fn check_with_closed(
                 .map_err(|e| e.to_string())?;
             claims += p.quote as i128 - f as i128;
             realized_total += p.quote as i128;
+            if m.is_settled() {
+                let v = cross_margin::risk::base_value(p.base, m.settlement_price)
+                    .map_err(|e| e.to_string())?;
+                claims += v;
+                realized_total += v;
+            }
             funding_total += f as i128;
             *base_sum.entry(p.market_index).or_default() += p.base as i128;
             *long_sum.entry(p.market_index).or_default() += p.base.max(0) as i128;
+            *short_sum.entry(p.market_index).or_default() += -(p.base.min(0) as i128);
         }
     }
     // Bad debt is the recorded shortfall: the vault lacks exactly that much.
@@ -113,6 +124,16 @@ pub async fn check_with_closed(
         let i = m.market_index;
         let b = base_sum.get(&i).copied().unwrap_or(0);
         let l = long_sum.get(&i).copied().unwrap_or(0);
+        if m.is_settled() {
+            let sh = short_sum.get(&i).copied().unwrap_or(0);
+            if m.open_interest_long as i128 != l || m.open_interest_short as i128 != sh {
+                return Err(format!(
+                    "invariant 2: settled market {i} OI {}/{} vs positions {l}/{sh}",
+                    m.open_interest_long, m.open_interest_short
+                ));
+            }
+            continue;
+        }
         if b != 0 {
             return Err(format!("invariant 2: market {i} bases sum to {b}"));
         }

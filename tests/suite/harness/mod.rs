@@ -772,6 +772,183 @@ pub fn aimed_at(mut ix: Instruction, index: usize, key: Pubkey) -> Instruction {
     ix
 }
 
+// ---------------------------------------------------------------- roles, modes, orders
+
+impl TestEnv {
+    /// A fill signed by `taker_signer` for `taker` and `maker_signer` for `maker` (owners or
+    /// delegates).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn fill_signed(
+        &mut self,
+        taker_signer: &Keypair,
+        taker: Pubkey,
+        maker_signer: &Keypair,
+        maker: Pubkey,
+        market: u16,
+        taker_base_delta: i64,
+        price: i64,
+    ) -> Result<Logs, TransactionError> {
+        let t = self.margin_account(taker).await;
+        let m = self.margin_account(maker).await;
+        let markets = self.markets.clone();
+        let health = health::fill_health_metas(&t, &m, market, &move |i: u16| {
+            markets.get(i as usize).map(|m| m.oracle)
+        })
+        .unwrap();
+        let i = ix::fill(
+            taker_signer.pubkey(),
+            maker_signer.pubkey(),
+            taker,
+            maker,
+            market,
+            self.markets[market as usize].oracle,
+            taker_base_delta,
+            price,
+            health,
+        );
+        self.send(&[i], &[taker_signer, maker_signer]).await
+    }
+
+    pub async fn set_delegate(&mut self, user: &User, delegate: Pubkey, limits: DelegateLimits) {
+        let i = ix::set_delegate(user.pubkey(), user.sub, delegate, limits);
+        self.send(&[i], &[&user.key]).await.expect("set_delegate");
+    }
+
+    /// The instruction switching `user`'s margin mode.
+    pub async fn margin_mode_ix(
+        &mut self,
+        user: &User,
+        mode: cross_margin::risk::MarginMode,
+    ) -> Instruction {
+        let health = self.health(&[user.account]).await;
+        ix::set_margin_mode(user.pubkey(), user.sub, mode, health)
+    }
+
+    pub async fn set_margin_mode(
+        &mut self,
+        user: &User,
+        mode: cross_margin::risk::MarginMode,
+    ) -> Result<Logs, TransactionError> {
+        let i = self.margin_mode_ix(user, mode).await;
+        self.send(&[i], &[&user.key]).await
+    }
+
+    /// A portfolio liquidation step by `liquidator` of `liquidatee`, at most `max_fraction`.
+    pub async fn liquidate_portfolio_ix(
+        &mut self,
+        liquidator: &User,
+        liquidatee: Pubkey,
+        max_fraction: u64,
+    ) -> Instruction {
+        let lr = self.margin_account(liquidator.account).await;
+        let lq = self.margin_account(liquidatee).await;
+        let markets = self.markets.clone();
+        let health = health::portfolio_liquidation_metas(&lq, &lr, &move |i: u16| {
+            markets.get(i as usize).map(|m| m.oracle)
+        })
+        .unwrap();
+        ix::liquidate_portfolio(
+            liquidator.pubkey(),
+            liquidator.account,
+            liquidatee,
+            max_fraction,
+            true,
+            health,
+        )
+    }
+
+    pub async fn liquidate_portfolio(
+        &mut self,
+        liquidator: &User,
+        liquidatee: Pubkey,
+        max_fraction: u64,
+    ) -> Result<Logs, TransactionError> {
+        let i = self
+            .liquidate_portfolio_ix(liquidator, liquidatee, max_fraction)
+            .await;
+        self.send(&[i], &[&liquidator.key]).await
+    }
+
+    /// Places a trigger order on `user`'s position (creating the order account the first time),
+    /// signed by `signer` (the owner or the delegate); returns the order id.
+    pub async fn place_order(
+        &mut self,
+        user: &User,
+        signer: &Keypair,
+        market: u16,
+        params: cross_margin::instructions::TriggerOrderParams,
+    ) -> Result<u64, TransactionError> {
+        let key = pda::trigger_orders(&user.account);
+        let mut ixs = Vec::new();
+        let id = match self.account(key).await {
+            None => {
+                ixs.push(ix::create_trigger_orders(signer.pubkey(), user.account));
+                0
+            }
+            Some(a) => {
+                decode::decode_trigger_orders(&a.data)
+                    .unwrap()
+                    .next_order_id
+            }
+        };
+        ixs.push(ix::place_trigger_order(
+            signer.pubkey(),
+            user.account,
+            market,
+            self.markets[market as usize].oracle,
+            params,
+        ));
+        self.send(&ixs, &[signer]).await.map(|_| id)
+    }
+
+    pub async fn trigger_orders(&mut self, user: &User) -> cross_margin::state::TriggerOrders {
+        let a = self
+            .account(pda::trigger_orders(&user.account))
+            .await
+            .expect("trigger orders");
+        decode::decode_trigger_orders(&a.data).unwrap()
+    }
+
+    /// The instruction executing `trader`'s order `id` by `executor`.
+    pub async fn execute_order_ix(
+        &mut self,
+        executor: &User,
+        trader: &User,
+        market: u16,
+        id: u64,
+    ) -> Instruction {
+        let t = self.margin_account(trader.account).await;
+        let e = self.margin_account(executor.account).await;
+        let markets = self.markets.clone();
+        let health = health::fill_health_metas(&t, &e, market, &move |i: u16| {
+            markets.get(i as usize).map(|m| m.oracle)
+        })
+        .unwrap();
+        ix::execute_trigger_order(
+            executor.pubkey(),
+            executor.account,
+            trader.account,
+            market,
+            self.markets[market as usize].oracle,
+            id,
+            health,
+        )
+    }
+
+    /// Writes `market`'s oracle as published `age` seconds ago at `price`.
+    pub async fn set_price_aged(&mut self, index: u16, price: i64, age: i64) {
+        let q = Quote {
+            price,
+            conf: 0,
+            ema: price,
+            publish_time: self.now - age,
+        };
+        let m = self.markets[index as usize];
+        self.prices.insert(index, price);
+        self.write_oracle(m, q).await;
+    }
+}
+
 /// A limit price that accepts any takeover price for a position of sign `base`.
 pub fn any_limit(base: i64) -> i64 {
     if base > 0 {
