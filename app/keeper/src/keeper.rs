@@ -66,6 +66,12 @@ pub struct RoundReport {
     pub liquidation_transactions: usize,
     pub trigger_executions: usize,
     pub trigger_failures: usize,
+    /// Due orders left for a later round because a market of either account had no usable
+    /// price.
+    pub triggers_waiting: usize,
+    /// Liquidatable accounts left for a later round: none of their positions had a tradable
+    /// price (stale, or in a settled market awaiting `settle_position`).
+    pub liquidations_waiting: usize,
     pub markets_settled: Vec<u16>,
     pub positions_settled: usize,
     pub failures: Vec<String>,
@@ -374,12 +380,16 @@ impl Keeper {
                 };
                 let base = trader.position(o.market_index).map_or(0, |p| p.base);
                 if triggers::is_due(o, base, p.price, p.publish_time, state.now) {
-                    due.push((*trader_key, *trader, *o));
+                    due.push((*trader_key, *o));
                 }
             }
         }
         let authority = self.authority.pubkey();
-        for (trader_key, trader, order) in due {
+        for (trader_key, order) in due {
+            // the account as it is now: an earlier execution this round may have changed it
+            let Some(trader) = self.accounts.get(&trader_key).copied() else {
+                continue;
+            };
             let executor = self
                 .accounts
                 .get(&self.liquidator)
@@ -411,6 +421,11 @@ impl Keeper {
                             .push(format!("trigger {trader_key}#{}: {e}", order.id));
                     }
                 },
+                // a market of either account has no usable price now: the next round retries
+                // or the delegate that placed it may not execute it now: not the keeper's failure
+                Err(PlanError::NoPrice(_) | PlanError::DelegateLimits) => {
+                    report.triggers_waiting += 1
+                }
                 Err(e) => {
                     report.trigger_failures += 1;
                     report
@@ -430,9 +445,13 @@ impl Keeper {
         chain: &mut C,
         report: &mut RoundReport,
     ) -> Result<(), ChainError> {
+        // accounts whose every position is in a market without a tradable price: the program
+        // never takes over at a stale price, so they wait for one (or for settlement)
+        let mut waiting = std::collections::BTreeSet::new();
         for _ in 0..self.config.max_passes {
-            let (found, skipped) = self.find_liquidatable();
+            let (mut found, skipped) = self.find_liquidatable();
             report.accounts_skipped = report.accounts_skipped.max(skipped);
+            found.retain(|k| !waiting.contains(k));
             if found.is_empty() {
                 break;
             }
@@ -459,6 +478,12 @@ impl Keeper {
                     liquidatee,
                 ) {
                     Ok(p) => p,
+                    Err(PlanError::NothingTradable) => {
+                        info!(account = %key, "liquidatable, but no position has a tradable price");
+                        waiting.insert(key);
+                        report.liquidations_waiting += 1;
+                        continue;
+                    }
                     Err(e) => {
                         warn!(account = %key, error = %e, "cannot plan a liquidation");
                         report.failures.push(format!("{key}: {e}"));

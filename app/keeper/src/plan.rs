@@ -35,6 +35,8 @@ pub enum PlanError {
     KeeperTooSmall(u16),
     #[error("the account is not liquidatable")]
     NotLiquidatable,
+    #[error("the order was placed by a delegate whose current limits refuse its execution")]
+    DelegateLimits,
     #[error("the program's math refused: {0}")]
     Math(String),
 }
@@ -140,7 +142,7 @@ fn simulate_step(
         lr,
         &c.views,
         market_index,
-        m.min_position_base,
+        0, // as the program: no minimum on the liquidator's remainder
         -delta,
         price,
         0,
@@ -175,8 +177,10 @@ fn affordable_max_base(
     while lo < hi {
         let mid = lo + (hi - lo).div_ceil(2);
         let (mut a, mut b) = (*lq, *lr);
-        simulate_step(c, &mut a, &mut b, market_index, mid * lot)?;
-        if keeper_can_afford(c, &b)? {
+        // a size the program would refuse is one the keeper cannot take
+        let fits = simulate_step(c, &mut a, &mut b, market_index, mid * lot).is_ok()
+            && keeper_can_afford(c, &b)?;
+        if fits {
             lo = mid;
         } else {
             hi = mid - 1;
@@ -211,9 +215,6 @@ pub fn plan_liquidation(
     if !h.liquidatable() && !flagged_under {
         return Err(PlanError::NotLiquidatable);
     }
-    if liquidatee.margin_mode() == MarginMode::Portfolio {
-        return plan_portfolio(&c, liquidator, liquidatee_key, liquidatee);
-    }
     let tradable: Vec<u16> = liquidatee
         .open_positions()
         .map(|p| p.market_index)
@@ -221,6 +222,9 @@ pub fn plan_liquidation(
         .collect();
     if tradable.is_empty() {
         return Err(PlanError::NothingTradable);
+    }
+    if liquidatee.margin_mode() == MarginMode::Portfolio {
+        return plan_portfolio(&c, liquidator, liquidatee_key, liquidatee);
     }
     let targets: Vec<u16> = if h.equity <= 0 {
         tradable

@@ -6,7 +6,8 @@ use anchor_lang::Discriminator;
 use cross_margin::health_accounts::account_health;
 use cross_margin::oracle::OracleUse;
 use cross_margin::risk::{
-    trade_fee, trigger_execution_price, trigger_reached, within_limit, MarketView,
+    trade_cost_at_oracle, trade_fee, trigger_execution_price, trigger_reached, within_limit,
+    MarketView,
 };
 use cross_margin::state::{MarginAccount, TriggerOrder, TriggerOrders};
 use cross_margin::trading::apply_side;
@@ -54,11 +55,19 @@ pub fn plan_execution(
     trader: &MarginAccount,
     order: &TriggerOrder,
 ) -> Result<Instruction, PlanError> {
-    let views: Vec<MarketView> = state
-        .views(OracleUse::Trading)
+    let usable = state.views(OracleUse::Trading);
+    // the program reads every market of both accounts at trading quality: wait for all of them
+    for i in trader
+        .position_market_indices()
         .into_iter()
-        .flatten()
-        .collect();
+        .chain(executor.position_market_indices())
+        .chain([order.market_index])
+    {
+        if usable.get(i as usize).is_none_or(|v| v.is_none()) {
+            return Err(PlanError::NoPrice(i));
+        }
+    }
+    let views: Vec<MarketView> = usable.into_iter().flatten().collect();
     let market_index = order.market_index;
     let m = state
         .markets
@@ -88,12 +97,26 @@ pub fn plan_execution(
     let long = order.is_long();
     let price = trigger_execution_price(long, oracle_price.price, order.premium)
         .map_err(|e| PlanError::Math(e.to_string()))?;
-    let size = if order.size == 0 {
-        base.unsigned_abs()
-    } else {
-        order.size.min(base.unsigned_abs())
-    } as i64;
+    let size = cross_margin::instructions::execution_size(
+        order.size,
+        base.unsigned_abs(),
+        m.market.base_lot_size,
+        m.market.min_position_base,
+    ) as i64;
     let delta = if long { -size } else { size };
+    if order.by_delegate() {
+        // charged to the delegate's budget at execution, under the owner's limits of now
+        let trader_fee = trade_fee(delta, price, m.market.taker_fee as i64)
+            .map_err(|e| PlanError::Math(e.to_string()))?;
+        let cost = trade_cost_at_oracle(delta, price, oracle_price.price, trader_fee)
+            .map_err(|e| PlanError::Math(e.to_string()))?;
+        let mut t = *trader;
+        if t.charge_delegate(price, oracle_price.price, false, cost, state.now)
+            .is_err()
+        {
+            return Err(PlanError::DelegateLimits);
+        }
+    }
     let fee = trade_fee(delta, price, m.market.maker_fee as i64)
         .map_err(|e| PlanError::Math(e.to_string()))?;
     let mut e = *executor;
@@ -101,7 +124,7 @@ pub fn plan_execution(
         &mut e,
         &views,
         market_index,
-        m.market.min_position_base,
+        0, // the executor takes any size, as in the program
         -delta,
         price,
         fee,

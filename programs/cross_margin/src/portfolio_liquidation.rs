@@ -142,14 +142,8 @@ pub fn apply_legs(
             leg.insurance_fee,
         )?;
         let lr = match liquidator.as_deref_mut() {
-            Some(l) => apply_trade_effect(
-                l,
-                view,
-                leg.min_position_base,
-                -leg.liquidatee_delta,
-                leg.price,
-                0,
-            )?,
+            // the liquidator takes what the slice gives: no minimum on its remainder
+            Some(l) => apply_trade_effect(l, view, 0, -leg.liquidatee_delta, leg.price, 0)?,
             None => TradeEffect::default(),
         };
         out.push((lq, lr));

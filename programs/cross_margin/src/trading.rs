@@ -269,6 +269,9 @@ pub struct TwoPartyTrade<'a> {
     pub status: MarketStatus,
     pub buffer: u32,
     pub now: i64,
+    /// `b` takes whatever size `a` trades (a trigger order's executor): the market's minimum
+    /// position does not bind `b`'s remainder (it can always close it whole later).
+    pub b_takes_any_size: bool,
 }
 
 impl TwoPartyTrade<'_> {
@@ -293,7 +296,8 @@ impl TwoPartyTrade<'_> {
             self.price,
             self.fee_a,
         )?;
-        let sb = apply_side(b, self.markets, index, min, minus, self.price, self.fee_b)?;
+        let min_b = if self.b_takes_any_size { 0 } else { min };
+        let sb = apply_side(b, self.markets, index, min_b, minus, self.price, self.fee_b)?;
 
         let size = self.base_delta.unsigned_abs();
         let closes = sa.new_base == 0 || sb.new_base == 0;

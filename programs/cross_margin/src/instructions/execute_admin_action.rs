@@ -156,6 +156,12 @@ pub fn execute_admin_action(ctx: Context<ExecuteAdminAction>, _action_id: u64) -
             let mut market = load_market_mut(&accounts.market, *market_index)?;
             let old = market.params();
             market.set_params(params);
+            // The period's fill sums were weighed under the old fees, band and premium cap; the
+            // bound "a period's fills move at most half their fees" holds only when the update
+            // weighs them under the parameters they paid. Start the sums afresh (the time-weighted
+            // oracle sum is unaffected).
+            market.funding.fill_notional = 0;
+            market.funding.fill_premium = 0;
             emit!(MarketParamsUpdated {
                 market_index: *market_index,
                 old,

@@ -111,11 +111,12 @@ pub fn execute_trigger_order<'info>(
         within_limit(long, price, order.limit_price),
         ErrorCode::TriggerPriceBeyondLimit
     );
-    let size = if order.size == 0 {
-        base.unsigned_abs()
-    } else {
-        order.size.min(base.unsigned_abs())
-    };
+    let size = execution_size(
+        order.size,
+        base.unsigned_abs(),
+        market.base_lot_size,
+        market.min_position_base,
+    );
     let size = i64::try_from(size).map_err(|_| error!(ErrorCode::MathOverflow))?;
     let delta = if long { -size } else { size };
 
@@ -139,6 +140,7 @@ pub fn execute_trigger_order<'info>(
         status,
         buffer: ctx.accounts.exchange.liquidation_buffer,
         now,
+        b_takes_any_size: true,
     }
     .execute(&mut trader, trader_role, &mut executor, executor_role)?;
     require!(
@@ -161,4 +163,40 @@ pub fn execute_trigger_order<'info>(
         base_after: t.new_base,
     });
     Ok(())
+}
+
+/// What an order of `size` (0 = all) closes of a position of `held`: its size, or the whole
+/// position when that size can no longer trade under the market's current lot and minimum, or
+/// would leave less than the minimum open. A trigger order never fails on the size rules: it
+/// closes more rather than not at all (the direction the trader asked for).
+pub fn execution_size(size: u64, held: u64, lot: u64, min_position: u64) -> u64 {
+    if size == 0 || size >= held {
+        return held;
+    }
+    let tradable = size.is_multiple_of(lot.max(1)) && size >= min_position;
+    if !tradable || held - size < min_position {
+        held
+    } else {
+        size
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::execution_size;
+
+    #[test]
+    fn an_order_that_cannot_trade_its_size_closes_the_position() {
+        // lot 10, minimum 100, position 1,000
+        assert_eq!(execution_size(0, 1_000, 10, 100), 1_000);
+        assert_eq!(execution_size(400, 1_000, 10, 100), 400);
+        assert_eq!(execution_size(5_000, 1_000, 10, 100), 1_000);
+        // would leave 50 < 100 open
+        assert_eq!(execution_size(950, 1_000, 10, 100), 1_000);
+        // off the lot (the lot grew since placement), or under the minimum
+        assert_eq!(execution_size(405, 1_000, 10, 100), 1_000);
+        assert_eq!(execution_size(90, 1_000, 10, 100), 1_000);
+        // exactly the minimum left
+        assert_eq!(execution_size(900, 1_000, 10, 100), 900);
+    }
 }

@@ -99,6 +99,7 @@ pub fn fill<'info>(
         status,
         buffer: ctx.accounts.exchange.liquidation_buffer,
         now,
+        b_takes_any_size: false,
     }
     .execute(&mut taker, taker_role, &mut maker, maker_role)?;
 

@@ -165,7 +165,7 @@ pub fn liquidate<'info>(
         &mut liquidator,
         &markets,
         market_index,
-        min,
+        0, // the liquidator takes what the step gives: no minimum on its remainder
         -liquidatee_delta,
         price,
         0,

@@ -60,6 +60,16 @@ pub fn place_trigger_order(
         params.size <= base.unsigned_abs(),
         ErrorCode::TriggerWouldGrowPosition
     );
+    if params.size != 0 && params.size != base.unsigned_abs() {
+        require!(
+            params.size.is_multiple_of(market.base_lot_size),
+            ErrorCode::SizeNotMultipleOfLot
+        );
+        require!(
+            params.size >= market.min_position_base,
+            ErrorCode::FillBelowMinimum
+        );
+    }
     require!(
         params.premium <= MAX_TRIGGER_PREMIUM && params.premium <= market.price_band,
         ErrorCode::TriggerPremiumTooHigh
