@@ -183,8 +183,6 @@ export interface KnownEvents {
   Bankruptcy: BankruptcyEvent;
 }
 
-export type EventName = keyof KnownEvents | (string & {});
-
 export interface ProgramEvent {
   /** The event's name in the IDL (`Filled`, `Liquidated`, ...). */
   name: string;

@@ -4,8 +4,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
-import { type AccountInfo, PublicKey } from "@solana/web3.js";
+import { type AccountInfo, AddressLookupTableAccount, PublicKey } from "@solana/web3.js";
 
+import { ADDRESS_LOOKUP_TABLE_PROGRAM_ID, PROGRAM_ID } from "../src/index.js";
 import type {
   AccountLike,
   AccountReader,
@@ -135,9 +136,24 @@ export function normalize(v: unknown): unknown {
   return v;
 }
 
-/** An in-memory cluster answering `getMultipleAccountsInfo` as an RPC node would. */
+/** A lookup table account's data (the address-lookup-table program's layout: 56 bytes of meta, then the addresses). */
+export function lookupTableData(authority: PublicKey | undefined, addresses: readonly PublicKey[], deactivationSlot = (1n << 64n) - 1n): Uint8Array {
+  const meta = Buffer.alloc(56);
+  meta.writeUInt32LE(1, 0); // ProgramState::LookupTable
+  meta.writeBigUInt64LE(deactivationSlot, 4);
+  meta.writeBigUInt64LE(0n, 12); // last extended slot
+  meta.writeUInt8(0, 20); // its start index
+  if (authority !== undefined) {
+    meta.writeUInt8(1, 21);
+    Buffer.from(authority.toBytes()).copy(meta, 22);
+  }
+  return Uint8Array.from(Buffer.concat([meta, ...addresses.map((a) => Buffer.from(a.toBytes()))]));
+}
+
+/** An in-memory cluster answering `getMultipleAccountsInfo` and `getAddressLookupTable` as an RPC node would. */
 export class MemoryCluster implements AccountReader {
   readonly accounts = new Map<string, AccountInfo<Buffer>>();
+  calls = 0;
 
   set(address: PublicKey | string, owner: PublicKey | string, data: Uint8Array, lamports = 1): void {
     const key = typeof address === "string" ? address : address.toBase58();
@@ -145,8 +161,36 @@ export class MemoryCluster implements AccountReader {
   }
 
   async getMultipleAccountsInfo(keys: PublicKey[]): Promise<(AccountInfo<Buffer> | null)[]> {
+    this.calls += 1;
     return keys.map((k) => this.accounts.get(k.toBase58()) ?? null);
   }
+
+  async getAddressLookupTable(key: PublicKey): Promise<{ context: { slot: number }; value: AddressLookupTableAccount | null }> {
+    const info = this.accounts.get(key.toBase58());
+    const value =
+      info === undefined || !info.owner.equals(ADDRESS_LOOKUP_TABLE_PROGRAM_ID)
+        ? null
+        : new AddressLookupTableAccount({ key, state: AddressLookupTableAccount.deserialize(info.data) });
+    return { context: { slot: 0 }, value };
+  }
+}
+
+/**
+ * The accounts of vectors.json (written by the Rust side) on one cluster: the exchange, the three
+ * markets and their oracles, the margin accounts, the trigger-order account, and the lookup
+ * table the transaction vectors compile against (the first the exchange lists).
+ */
+export function vectorsCluster(): MemoryCluster {
+  const v = readVectors("vectors.json");
+  const cluster = new MemoryCluster();
+  cluster.set(v.pdas.exchange, PROGRAM_ID, fromB64(v.exchange.data));
+  v.markets.forEach((m: Json, i: number) => cluster.set(v.pdas.markets[i].address, PROGRAM_ID, fromB64(m.data)));
+  for (const o of v.oracleAccounts) cluster.set(o.address, o.owner, fromB64(o.data));
+  for (const a of v.marginAccounts) cluster.set(a.address, PROGRAM_ID, fromB64(a.data));
+  cluster.set(v.triggerOrders.address, PROGRAM_ID, fromB64(v.triggerOrders.data));
+  const table = v.transactions.find((t: Json) => t.lookupTables.length > 0).lookupTables[0];
+  cluster.set(table.key, ADDRESS_LOOKUP_TABLE_PROGRAM_ID, lookupTableData(undefined, table.addresses.map(pk)));
+  return cluster;
 }
 
 /**

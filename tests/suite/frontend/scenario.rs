@@ -116,6 +116,11 @@ async fn setup(s: &Value) -> Replay {
     mint_state.pack_into_slice(&mut data);
     env.set_raw(mint, spl_token::ID, data).await;
 
+    // the program's ProgramData, naming the scenario's admin as upgrade authority
+    let pd = &s["programData"];
+    assert_eq!(key(&pd["address"]), pda::program_data());
+    let authority = wallets[pd["upgradeAuthority"].as_str().unwrap()].pubkey();
+    env.chain.write_program_data(Some(authority)).await;
     let mut replay = Replay {
         env,
         wallets,
@@ -190,7 +195,8 @@ fn events_json(logs: &[String]) -> Vec<Value> {
                    "takerBaseDelta": s(e.taker_base_delta), "price": s(e.price), "oraclePrice": s(e.oracle_price),
                    "takerFee": s(e.taker_fee), "makerFee": s(e.maker_fee), "takerRealizedPnl": s(e.taker_realized_pnl),
                    "makerRealizedPnl": s(e.maker_realized_pnl), "takerBaseAfter": s(e.taker_base_after),
-                   "makerBaseAfter": s(e.maker_base_after), "openInterestAfter": u(e.open_interest_after)})
+                   "makerBaseAfter": s(e.maker_base_after), "openInterestAfter": u(e.open_interest_after),
+                   "takerByDelegate": e.taker_by_delegate, "makerByDelegate": e.maker_by_delegate})
         } else if disc == Liquidated::DISCRIMINATOR {
             let e = Liquidated::deserialize(&mut body).unwrap();
             json!({"marketIndex": e.market_index, "liquidatee": e.liquidatee.to_string(), "liquidator": e.liquidator.to_string(),
@@ -204,7 +210,8 @@ fn events_json(logs: &[String]) -> Vec<Value> {
             json!({"marketIndex": e.market_index, "markTwap": s(e.mark_twap), "oracleTwap": s(e.oracle_twap),
                    "premium": s(e.premium), "elapsed": s(e.elapsed), "indexDelta": s(e.index_delta),
                    "cumulativeFundingLong": s(e.cumulative_funding_long), "cumulativeFundingShort": s(e.cumulative_funding_short),
-                   "feesToInsurance": u(e.fees_to_insurance)})
+                   "feesToInsurance": u(e.fees_to_insurance), "fillNotional": u(e.fill_notional),
+                   "premiumWeight": s(e.premium_weight), "openInterest": u(e.open_interest)})
         } else if disc == Deposited::DISCRIMINATOR {
             let e = Deposited::deserialize(&mut body).unwrap();
             json!({"marginAccount": e.margin_account.to_string(), "depositor": e.depositor.to_string(),
@@ -293,6 +300,17 @@ async fn the_typescript_scenario_replays_in_program_test() {
     );
     let exchange = r.env.exchange().await;
     assert_eq!(exchange.admin, w("admin"));
+    assert_eq!(exchange.guardian, w("guardian"));
+    assert_eq!(exchange.timelock_delay_secs, 86_400);
+    assert!(exchange.portfolio_margin_enabled);
+    // two listings and the portfolio-margin switch went through the timelock, all executed
+    assert_eq!(exchange.next_action_id, 3);
+    for a in s["adminActions"].as_array().unwrap() {
+        let q =
+            decode::decode_queued_action(&r.env.account(key(&a["address"])).await.unwrap().data)
+                .unwrap();
+        assert_eq!(q.status, cross_margin::state::ActionStatus::Executed);
+    }
     assert_eq!(exchange.market_count, 2);
     assert_eq!(exchange.collateral_mint, key(&s["mint"]["address"]));
     assert_eq!(r.env.market(0).await.symbol_str(), "ETH-PERP");
@@ -303,6 +321,8 @@ async fn the_typescript_scenario_replays_in_program_test() {
         (10 * 1_000_000_000, -10 * 1_000_000_000)
     );
     assert_eq!(filled[1].taker_base_after, -500_000_000);
+    // bob's bot signed the second fill, within the limits bob set
+    assert!(filled[1].maker_by_delegate && !filled[0].maker_by_delegate);
 
     let token = |n: &str| {
         key(&s["tokenAccounts"]
@@ -322,6 +342,28 @@ async fn the_typescript_scenario_replays_in_program_test() {
         r.env.margin_account(liz).await,
     );
     assert_eq!(b.delegate, w("bobBot"));
+    assert_eq!(
+        (b.delegate_max_deviation, b.delegate_loss_budget),
+        (10_000, 1_000 * USDC)
+    );
+    // at the oracle price with a maker rebate, the bot's fill cost bob nothing of its budget
+    assert_eq!(b.total_delegate_cost, 0);
+    // alice's stop-loss on her BTC short waits for $66,000
+    let orders_key = key(&s["triggerOrders"][0]["address"]);
+    assert_eq!(orders_key, pda::trigger_orders(&alice));
+    let orders =
+        decode::decode_trigger_orders(&r.env.account(orders_key).await.unwrap().data).unwrap();
+    let stop: Vec<_> = orders.active().collect();
+    assert_eq!(stop.len(), 1);
+    assert_eq!(
+        (
+            stop[0].market_index,
+            stop[0].trigger_price,
+            stop[0].limit_price,
+            stop[0].premium
+        ),
+        (1, 66_000_000_000, 67_000_000_000, 2_000)
+    );
     assert_eq!(a.total_withdrawals, 2_000 * USDC);
     assert!(a.total_fees_paid > 0 && b.total_rebates > 0);
     assert_ne!(a.total_funding_paid, 0, "the hour of funding reached alice");
@@ -374,7 +416,13 @@ async fn the_typescript_scenario_replays_in_program_test() {
     for (name, k) in [("alice", alice), ("bob", bob), ("liz", liz)] {
         let acc = r.env.account(k).await.unwrap();
         let decoded = decode::decode_margin_account(&acc.data).unwrap();
-        let report = crossmargin_sdk::risk::account_report(&decoded, &priced, None).unwrap();
+        let orders = r
+            .env
+            .account(pda::trigger_orders(&k))
+            .await
+            .map(|a| decode::decode_trigger_orders(&a.data).unwrap());
+        let report =
+            crossmargin_sdk::risk::account_report(&decoded, &priced, orders.as_ref()).unwrap();
         assert!(!report.liquidatable, "{name} is healthy at the end");
         accounts.push(json!({
             "name": name,
@@ -385,6 +433,30 @@ async fn the_typescript_scenario_replays_in_program_test() {
         }));
     }
     let ex = r.env.account(pda::exchange()).await.unwrap();
+    let dump = |list: &Value| {
+        let keys: Vec<Pubkey> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| key(&a["address"]))
+            .collect();
+        keys
+    };
+    let (action_keys, order_keys) = (dump(&s["adminActions"]), dump(&s["triggerOrders"]));
+    let mut queued = Vec::new();
+    for k in action_keys {
+        let a = r.env.account(k).await.unwrap();
+        queued.push(
+            json!({"address": k.to_string(), "owner": a.owner.to_string(), "data": b64(&a.data)}),
+        );
+    }
+    let mut trigger_orders = Vec::new();
+    for k in order_keys {
+        let a = r.env.account(k).await.unwrap();
+        trigger_orders.push(
+            json!({"address": k.to_string(), "owner": a.owner.to_string(), "data": b64(&a.data)}),
+        );
+    }
     check_committed(
         "replay.json",
         &json!({
@@ -394,6 +466,8 @@ async fn the_typescript_scenario_replays_in_program_test() {
             "markets": markets,
             "oracles": oracles,
             "marginAccounts": accounts,
+            "queuedActions": queued,
+            "triggerOrders": trigger_orders,
             "steps": step_logs,
         }),
     );

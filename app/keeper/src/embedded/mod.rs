@@ -62,19 +62,59 @@ pub fn program_test() -> ProgramTest {
 }
 
 /// program-test writes each `invoke` and `success` line of a native program twice (once from
-/// the runtime, once from the builtin's own logger); a validator writes each once. This keeps the
-/// validator's form: a line equal to the one before it is dropped when it is such a line.
+/// the runtime, once from the builtin's own logger); a validator writes each once. A native
+/// program's CPI is logged first by program-test's stub at depth `[1]` and then by the runtime at
+/// its true depth. This keeps the validator's form: a `success` line equal to the one before it is
+/// dropped, and of two consecutive `invoke` lines of one program the last (the runtime's) is kept.
 pub fn validator_logs(logs: Vec<String>) -> Vec<String> {
+    fn invoked(line: &str) -> Option<&str> {
+        let rest = line.strip_prefix("Program ")?;
+        let (program, depth) = rest.split_once(" invoke [")?;
+        depth.ends_with(']').then_some(program)
+    }
     let mut out: Vec<String> = Vec::with_capacity(logs.len());
     for line in logs {
-        let repeatable = line.starts_with("Program ")
-            && (line.ends_with(" success") || line.contains(" invoke ["));
-        if repeatable && out.last() == Some(&line) {
+        if line.starts_with("Program ") && line.ends_with(" success") && out.last() == Some(&line) {
             continue;
+        }
+        if let (Some(program), Some(last)) = (invoked(&line), out.last()) {
+            if invoked(last) == Some(program) {
+                *out.last_mut().expect("a last line") = line;
+                continue;
+            }
         }
         out.push(line);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::validator_logs;
+
+    #[test]
+    fn native_duplicates_collapse_to_the_validator_form() {
+        let native = [
+            "Program P invoke [1]",
+            "Program P invoke [1]",
+            "Program S invoke [1]",
+            "Program S invoke [2]",
+            "Program S success",
+            "Program S success",
+            "Program log: x",
+            "Program P success",
+            "Program P success",
+        ];
+        let want = [
+            "Program P invoke [1]",
+            "Program S invoke [2]",
+            "Program S success",
+            "Program log: x",
+            "Program P success",
+        ];
+        let got = validator_logs(native.iter().map(|s| s.to_string()).collect());
+        assert_eq!(got, want);
+    }
 }
 
 // Natively, Anchor's `emit!` calls `sol_log_data`, which program-test's syscall stubs leave to the
