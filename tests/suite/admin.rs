@@ -293,6 +293,53 @@ async fn a_listing_waits_out_the_timelock() {
         .await;
 }
 
+/// The next market's address is predictable: a stranger who sends it lamports before the
+/// listing executes cannot block it (the account is topped up, allocated and assigned). Both the
+/// smallest gift the runtime allows (a rent-exempt empty account) and one over the market's rent.
+#[tokio::test]
+async fn a_prefunded_market_address_does_not_block_a_listing() {
+    let smallest = solana_sdk::rent::Rent::default().minimum_balance(0);
+    for gift in [smallest, 100_000_000] {
+        let mut env = TestEnv::new().await;
+        let m = TestMarket {
+            oracle: pda::sponsored_feed(&feed(9)),
+            source: OracleSource::PythPull,
+            feed_id: feed(9),
+        };
+        env.markets.push(m);
+        env.set_price(0, 150 * DOLLAR).await;
+        let id = env
+            .queue(add_market(m.oracle, feed(9), eth_params()))
+            .await
+            .unwrap();
+        let mallory = Keypair::new();
+        env.airdrop(&mallory.pubkey(), 1_000_000_000).await;
+        let i = anchor_lang::solana_program::system_instruction::transfer(
+            &mallory.pubkey(),
+            &pda::market(0),
+            gift,
+        );
+        env.send(&[i], &[&mallory]).await.unwrap();
+        env.advance(DELAY).await;
+        env.set_price(0, 150 * DOLLAR).await;
+        let exec = env.execute_ix(id).await;
+        env.send(&[exec], &[]).await.unwrap();
+        let a = env.account(pda::market(0)).await.unwrap();
+        let rent = solana_sdk::rent::Rent::default().minimum_balance(a.data.len());
+        assert_eq!(
+            (a.owner, a.data.len(), a.lamports),
+            (
+                cross_margin::ID,
+                cross_margin::state::Market::SPACE,
+                rent.max(gift)
+            ),
+            "gift {gift}"
+        );
+        assert_eq!(env.market(0).await.symbol_str(), "SOL-PERP");
+        assert_eq!(env.exchange().await.market_count, 1);
+    }
+}
+
 #[tokio::test]
 async fn the_admin_or_the_guardian_cancels_and_nobody_else() {
     let mut env = TestEnv::with_markets().await;

@@ -322,3 +322,43 @@ async fn funding_refuses_an_invalid_oracle_and_bad_market_lists() {
         .await;
     }
 }
+
+/// A parameter change starts the period's fill sums afresh: fills weighed under the old fees
+/// (here a lower taker fee than the one executed) would otherwise move funding by more than half
+/// what they paid. The same 1 ETH at 3,030, then a change raising the taker fee to 50 bps lands
+/// before the update: the update sees no fills, so no premium, and the indices stay.
+#[tokio::test]
+async fn a_parameter_change_restarts_the_periods_fill_sums() {
+    let mut env = TestEnv::with_markets().await;
+    let long = env.funded_user(10_000 * USDC).await;
+    let short = env.funded_user(10_000 * USDC).await;
+    let params = MarketParams {
+        taker_fee: 5_000,
+        ..eth_params()
+    };
+    let id = env
+        .queue(cross_margin::state::AdminAction::UpdateMarket {
+            market_index: 0,
+            params,
+        })
+        .await
+        .unwrap();
+    env.advance(DELAY).await;
+    env.refresh_prices().await;
+    // the keeper catches funding up to now, then the period starts with this fill
+    env.update_funding(0).await.unwrap();
+    env.fill(&long, &short, 0, ONE, 3_030 * DOLLAR)
+        .await
+        .unwrap();
+    let m = env.market(0).await;
+    assert_eq!(m.funding.fill_notional, 3_000 * U as u64);
+    let exec = env.execute_ix(id).await;
+    env.send(&[exec], &[]).await.unwrap();
+    let m = env.market(0).await;
+    assert_eq!((m.funding.fill_notional, m.funding.fill_premium), (0, 0));
+    assert_eq!(m.taker_fee, 5_000);
+    env.advance(3_600).await;
+    env.refresh_prices().await;
+    let e: FundingUpdated = one_event(&env.update_funding(0).await.unwrap());
+    assert_eq!((e.premium, e.index_delta, e.fill_notional), (0, 0, 0));
+}

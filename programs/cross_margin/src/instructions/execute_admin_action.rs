@@ -1,5 +1,7 @@
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{create_account, CreateAccount};
+use anchor_lang::system_program::{
+    allocate, assign, create_account, transfer, Allocate, Assign, CreateAccount, Transfer,
+};
 use anchor_lang::Discriminator;
 
 use crate::constants::{ADMIN_ACTION_SEED, EXCHANGE_SEED, MARKET_SEED};
@@ -97,24 +99,14 @@ pub fn execute_admin_action(ctx: Context<ExecuteAdminAction>, _action_id: u64) -
             };
             // The oracle must be the right kind of account (freshness is checked at every use).
             let price = check_listed_oracle(oracle_info, &spec)?;
-            require!(
-                market_info.lamports() == 0 && market_info.data_is_empty(),
-                ErrorCode::ActionWrongAccount
-            );
             let space = Market::SPACE;
             let seeds: &[&[u8]] = &[MARKET_SEED, &index.to_le_bytes(), &[bump]];
-            create_account(
-                CpiContext::new_with_signer(
-                    accounts.system_program.to_account_info(),
-                    CreateAccount {
-                        from: accounts.executor.to_account_info(),
-                        to: market_info.to_account_info(),
-                    },
-                    &[seeds],
-                ),
-                Rent::get()?.minimum_balance(space),
-                space as u64,
-                &crate::ID,
+            create_pda(
+                &accounts.executor.to_account_info(),
+                &market_info.to_account_info(),
+                &accounts.system_program.to_account_info(),
+                space,
+                seeds,
             )?;
             {
                 let mut data = market_info.try_borrow_mut_data()?;
@@ -228,4 +220,71 @@ pub fn execute_admin_action(ctx: Context<ExecuteAdminAction>, _action_id: u64) -
         action,
     });
     Ok(())
+}
+
+/// Creates the program-owned PDA `target` (signed by `seeds`) with `space` bytes, rent paid by
+/// `payer`. The address is predictable, so anyone may have sent it lamports first: a funded but
+/// empty system account is topped up, allocated and assigned instead (as Anchor's `init` does),
+/// so a 1-lamport transfer cannot block a listing forever.
+fn create_pda<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    system_program: &AccountInfo<'info>,
+    space: usize,
+    seeds: &[&[u8]],
+) -> Result<()> {
+    let rent = Rent::get()?.minimum_balance(space);
+    let signer: &[&[&[u8]]] = &[seeds];
+    if target.lamports() == 0 {
+        return create_account(
+            CpiContext::new_with_signer(
+                system_program.clone(),
+                CreateAccount {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+                signer,
+            ),
+            rent,
+            space as u64,
+            &crate::ID,
+        );
+    }
+    require!(
+        target.owner == &anchor_lang::system_program::ID && target.data_is_empty(),
+        ErrorCode::ActionWrongAccount
+    );
+    let shortfall = rent.saturating_sub(target.lamports());
+    if shortfall > 0 {
+        transfer(
+            CpiContext::new(
+                system_program.clone(),
+                Transfer {
+                    from: payer.clone(),
+                    to: target.clone(),
+                },
+            ),
+            shortfall,
+        )?;
+    }
+    allocate(
+        CpiContext::new_with_signer(
+            system_program.clone(),
+            Allocate {
+                account_to_allocate: target.clone(),
+            },
+            signer,
+        ),
+        space as u64,
+    )?;
+    assign(
+        CpiContext::new_with_signer(
+            system_program.clone(),
+            Assign {
+                account_to_assign: target.clone(),
+            },
+            signer,
+        ),
+        &crate::ID,
+    )
 }
