@@ -405,19 +405,24 @@ async fn only_the_admin_queues() {
     let id = env.exchange().await.next_action_id;
     let watch = [pda::exchange(), pda::admin_action(id)];
     for who in [&mallory, &guardian] {
-        env.expect_error(
-            &[ix::queue_admin_action(
-                who.pubkey(),
-                id,
-                AdminAction::SetGuardian {
-                    guardian: who.pubkey(),
-                },
-            )],
-            &[who],
-            ErrorCode::NotAdmin,
-            &watch,
-        )
-        .await;
+        // a stranger's lookup table would only resolve addresses, but registering one is the
+        // admin's, through the timelock
+        for action in [
+            AdminAction::SetGuardian {
+                guardian: who.pubkey(),
+            },
+            AdminAction::SetLookupTables {
+                tables: vec![Pubkey::new_unique()],
+            },
+        ] {
+            env.expect_error(
+                &[ix::queue_admin_action(who.pubkey(), id, action)],
+                &[who],
+                ErrorCode::NotAdmin,
+                &watch,
+            )
+            .await;
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::AccountMeta;
 use cross_margin::error::ErrorCode;
-use cross_margin::events::{Bankruptcy, Liquidated};
+use cross_margin::events::{Bankruptcy, Liquidated, Withdrawn};
 use cross_margin::health_accounts::position_risks;
 use cross_margin::risk::{compute_health, liquidation_price, MarginMode};
 use cross_margin::state::MarketParams;
@@ -567,6 +567,35 @@ async fn being_liquidated_blocks_new_risk_until_restored() {
     let health = b.env.health(&[v.account]).await;
     let i = b.env.withdraw_ix(&v, USDC, health);
     b.env.send(&[i], &[&v.key]).await.unwrap();
+}
+
+/// A flagged account whose owner tops it up: the deposit reads no prices, so the flag stays until
+/// the next instruction that computes health, which refreshes it before deciding: the withdrawal
+/// that follows is judged on the restored account and clears the flag.
+#[tokio::test]
+async fn a_topped_up_flagged_account_withdraws_and_clears_its_flag() {
+    let mut b = book().await;
+    let v = b.long_eth(2 * ONE, 1_000 * U).await;
+    b.env.set_price(0, 2_600 * DOLLAR).await;
+    let i = b
+        .env
+        .liquidate_ix(&b.liq, v.account, 0, ONE as u64 / 10, i64::MAX)
+        .await;
+    b.env.send(&[i], &[&b.liq.key]).await.unwrap();
+    assert_eq!(b.env.margin_account(v.account).await.being_liquidated, 1);
+    b.env.mint_to(b.env.mint, v.usdc, 2_000 * USDC).await;
+    b.env.deposit(&v, 2_000 * USDC).await;
+    assert_eq!(b.env.margin_account(v.account).await.being_liquidated, 1);
+    let h = b.env.account_health(v.account).await;
+    assert!(
+        h.equity * 5 > h.maintenance_requirement * 6,
+        "above the buffer: {h:?}"
+    );
+    let health = b.env.health(&[v.account]).await;
+    let i = b.env.withdraw_ix(&v, 100 * USDC, health);
+    let w: Withdrawn = one_event(&b.env.send(&[i], &[&v.key]).await.unwrap());
+    assert_eq!(w.amount, 100 * USDC);
+    assert_eq!(b.env.margin_account(v.account).await.being_liquidated, 0);
 }
 
 /// Mango-style (a): two colluding accounts trade at the band edge, then the oracle is pumped.

@@ -77,142 +77,8 @@ fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// The sixteen markets: name, oracle kind, price (PRICE_PRECISION), maintenance ratio, margin
-/// group and systematic share. Groups: 1 majors, 2 L1s, 3 DeFi, 4 memes, 0 none.
-const MARKETS: [(&str, OracleSource, i64, u32, u8, u32); 16] = [
-    (
-        "ETH-PERP",
-        OracleSource::PythPull,
-        3_000_000_000,
-        50_000,
-        1,
-        700_000,
-    ),
-    (
-        "BTC-PERP",
-        OracleSource::PythLegacy,
-        60_000_000_000,
-        25_000,
-        1,
-        700_000,
-    ),
-    (
-        "SOL-PERP",
-        OracleSource::PythPull,
-        150_000_000,
-        50_000,
-        2,
-        600_000,
-    ),
-    (
-        "AVAX-PERP",
-        OracleSource::PythLegacy,
-        30_000_000,
-        60_000,
-        2,
-        500_000,
-    ),
-    (
-        "SUI-PERP",
-        OracleSource::PythPull,
-        3_000_000,
-        75_000,
-        2,
-        500_000,
-    ),
-    (
-        "APT-PERP",
-        OracleSource::PythPull,
-        8_000_000,
-        75_000,
-        2,
-        400_000,
-    ),
-    (
-        "LINK-PERP",
-        OracleSource::PythLegacy,
-        15_000_000,
-        60_000,
-        3,
-        300_000,
-    ),
-    (
-        "UNI-PERP",
-        OracleSource::PythPull,
-        7_000_000,
-        75_000,
-        3,
-        300_000,
-    ),
-    (
-        "AAVE-PERP",
-        OracleSource::PythPull,
-        250_000_000,
-        60_000,
-        3,
-        300_000,
-    ),
-    (
-        "DOGE-PERP",
-        OracleSource::PythPull,
-        150_000,
-        100_000,
-        4,
-        500_000,
-    ),
-    (
-        "WIF-PERP",
-        OracleSource::PythLegacy,
-        2_000_000,
-        125_000,
-        4,
-        500_000,
-    ),
-    ("JUP-PERP", OracleSource::PythPull, 800_000, 100_000, 0, 0),
-    ("PYTH-PERP", OracleSource::PythPull, 300_000, 100_000, 0, 0),
-    (
-        "XRP-PERP",
-        OracleSource::PythLegacy,
-        2_500_000,
-        50_000,
-        0,
-        0,
-    ),
-    (
-        "BNB-PERP",
-        OracleSource::PythPull,
-        600_000_000,
-        40_000,
-        1,
-        500_000,
-    ),
-    ("TIA-PERP", OracleSource::PythPull, 5_000_000, 100_000, 0, 0),
-];
-
 /// The market whose oracle goes dark (a fifth of the way through a long enough sequence).
 const DARK_MARKET: u16 = 9;
-
-/// Parameters for a market at `price`: lots worth at most a dollar, a minimum position of ten
-/// lots, an open-interest cap of about $20M.
-fn params_for(price: i64, mm: u32, group: u8, share: u32) -> MarketParams {
-    let mut lot: u64 = 1;
-    while lot < 1_000_000_000 && (lot as i128 * 10) * (price as i128) <= 1_000_000_000_000_000 {
-        lot *= 10;
-    }
-    let cap = (20_000_000_000_000_000_000_000u128 / price as u128) as u64;
-    MarketParams {
-        initial_margin_ratio: 2 * mm,
-        maintenance_margin_ratio: mm,
-        liquidation_fee: mm / 5,
-        insurance_fee: mm / 10,
-        base_lot_size: lot,
-        min_position_base: 10 * lot,
-        open_interest_cap: cap - cap % lot,
-        margin_group: group,
-        systematic_share: share,
-        ..eth_params()
-    }
-}
 
 struct Owner {
     key: Keypair,
@@ -365,25 +231,7 @@ fn role_accounts(accounts: &[Acct], role: Role) -> Vec<Acct> {
 impl World {
     async fn new(seed: u64) -> World {
         let mut rng = Rng::new(seed);
-        let mut env = TestEnv::new().await;
-        let defs: Vec<(String, OracleSource, [u8; 32], i64, MarketParams)> = MARKETS
-            .iter()
-            .enumerate()
-            .map(|(i, (name, source, price, mm, group, share))| {
-                (
-                    name.to_string(),
-                    *source,
-                    feed(i as u8 + 1),
-                    *price,
-                    params_for(*price, *mm, *group, *share),
-                )
-            })
-            .collect();
-        let refs: Vec<(&str, OracleSource, [u8; 32], i64, MarketParams)> = defs
-            .iter()
-            .map(|(n, s, f, p, q)| (n.as_str(), *s, *f, *p, *q))
-            .collect();
-        env.list_markets(&refs).await;
+        let mut env = TestEnv::with_sixteen_markets().await;
         env.admin_change(AdminAction::SetPortfolioMargin { enabled: true })
             .await;
         env.insurance_top_up(500 * USDC).await;

@@ -229,6 +229,10 @@ async fn fill_refusals_change_nothing() {
     let i = env.fill_ix(&t, &m, 0, 0, p).await;
     env.expect_error(&[i], &[&t.key, &m.key], ErrorCode::InvalidFillSize, &watch)
         .await;
+    // i64::MIN has no opposite for the maker's side: a named refusal, not a panic
+    let i = env.fill_ix(&t, &m, 0, i64::MIN, p).await;
+    env.expect_error(&[i], &[&t.key, &m.key], ErrorCode::InvalidFillSize, &watch)
+        .await;
     // selling 0.1 of the 0.105 long would leave 0.005, under the minimum
     let i = env.fill_ix(&t, &m, 0, -ONE / 10, p).await;
     env.expect_error(

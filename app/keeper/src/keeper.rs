@@ -72,6 +72,9 @@ pub struct RoundReport {
     /// Liquidatable accounts left for a later round: none of their positions had a tradable
     /// price (stale, or in a settled market awaiting `settle_position`).
     pub liquidations_waiting: usize,
+    /// Liquidatable accounts the keeper took a slice of this round and could take no more of:
+    /// its own margin is used up until it unwinds what it took.
+    pub liquidations_beyond_margin: usize,
     pub markets_settled: Vec<u16>,
     pub positions_settled: usize,
     pub failures: Vec<String>,
@@ -448,6 +451,8 @@ impl Keeper {
         // accounts whose every position is in a market without a tradable price: the program
         // never takes over at a stale price, so they wait for one (or for settlement)
         let mut waiting = std::collections::BTreeSet::new();
+        // accounts the keeper took a slice of this round
+        let mut sliced = std::collections::BTreeSet::new();
         for _ in 0..self.config.max_passes {
             let (mut found, skipped) = self.find_liquidatable();
             report.accounts_skipped = report.accounts_skipped.max(skipped);
@@ -484,6 +489,14 @@ impl Keeper {
                         report.liquidations_waiting += 1;
                         continue;
                     }
+                    // the keeper already took what its margin carries this round: the rest
+                    // waits until it unwinds (a keeper that can take nothing at all fails below)
+                    Err(PlanError::KeeperTooSmall(_)) if sliced.contains(&key) => {
+                        info!(account = %key, "the keeper's margin is used up for this account");
+                        waiting.insert(key);
+                        report.liquidations_beyond_margin += 1;
+                        continue;
+                    }
                     Err(e) => {
                         warn!(account = %key, error = %e, "cannot plan a liquidation");
                         report.failures.push(format!("{key}: {e}"));
@@ -504,6 +517,7 @@ impl Keeper {
                         Ok(()) => {
                             landed += batch.len();
                             report.liquidation_transactions += 1;
+                            sliced.insert(key);
                         }
                         Err(e) => {
                             warn!(account = %key, error = %e, "liquidation failed");

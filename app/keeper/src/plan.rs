@@ -357,6 +357,20 @@ fn plan_portfolio(
     })
 }
 
+/// What one of the program's instructions is budgeted to cost, for packing: a base plus a share
+/// per account it names (each health pair is a market load and a Pyth parse plus the position's
+/// part of the health sum). A deliberately high model: natively nothing measures compute (no SBF
+/// toolchain here), and on a cluster the keeper sets each transaction's limit from a simulation;
+/// this only keeps a batch from being planned past the 1.4M-unit cap in the first place.
+pub fn estimated_compute_units(ix: &Instruction) -> u64 {
+    ESTIMATED_BASE_UNITS + ESTIMATED_UNITS_PER_ACCOUNT * ix.accounts.len() as u64
+}
+
+/// See `estimated_compute_units`.
+pub const ESTIMATED_BASE_UNITS: u64 = 40_000;
+/// See `estimated_compute_units`.
+pub const ESTIMATED_UNITS_PER_ACCOUNT: u64 = 6_000;
+
 /// Splits `ixs` into batches that each fit one transaction (with the compute-budget
 /// instructions, paid by `payer`, against `tables`): as many as size and locks allow, in order.
 /// An instruction that alone does not fit is an error.
@@ -366,6 +380,10 @@ pub fn pack(
     tables: &[AddressLookupTableAccount],
 ) -> Result<Vec<Vec<Instruction>>, TxError> {
     let fits = |batch: &[Instruction]| -> Result<(), TxError> {
+        let units: u64 = batch.iter().map(estimated_compute_units).sum();
+        if batch.len() > 1 && units > tx::MAX_COMPUTE_UNITS as u64 {
+            return Err(TxError::ComputeBudget(units));
+        }
         let mut all = tx::compute_budget(tx::MAX_COMPUTE_UNITS, 1).to_vec();
         all.extend_from_slice(batch);
         let message = tx::compile_message(payer, &all, tables, Hash::default())?;

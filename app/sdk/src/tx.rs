@@ -30,6 +30,8 @@ pub enum TxError {
     Sign(String),
     #[error("lookup table {0} is not a valid address lookup table")]
     BadLookupTable(Pubkey),
+    #[error("the batch is budgeted at {0} compute units, over the 1,400,000 limit")]
+    ComputeBudget(u64),
 }
 
 /// A lookup table account's addresses, from its raw data.

@@ -949,6 +949,169 @@ impl TestEnv {
     }
 }
 
+// ---------------------------------------------------------------- sixteen markets
+
+/// The sixteen markets: name, oracle kind, price (PRICE_PRECISION), maintenance ratio, margin
+/// group and systematic share. Groups: 1 majors, 2 L1s, 3 DeFi, 4 memes, 0 none.
+pub const MARKETS: [(&str, OracleSource, i64, u32, u8, u32); 16] = [
+    (
+        "ETH-PERP",
+        OracleSource::PythPull,
+        3_000_000_000,
+        50_000,
+        1,
+        700_000,
+    ),
+    (
+        "BTC-PERP",
+        OracleSource::PythLegacy,
+        60_000_000_000,
+        25_000,
+        1,
+        700_000,
+    ),
+    (
+        "SOL-PERP",
+        OracleSource::PythPull,
+        150_000_000,
+        50_000,
+        2,
+        600_000,
+    ),
+    (
+        "AVAX-PERP",
+        OracleSource::PythLegacy,
+        30_000_000,
+        60_000,
+        2,
+        500_000,
+    ),
+    (
+        "SUI-PERP",
+        OracleSource::PythPull,
+        3_000_000,
+        75_000,
+        2,
+        500_000,
+    ),
+    (
+        "APT-PERP",
+        OracleSource::PythPull,
+        8_000_000,
+        75_000,
+        2,
+        400_000,
+    ),
+    (
+        "LINK-PERP",
+        OracleSource::PythLegacy,
+        15_000_000,
+        60_000,
+        3,
+        300_000,
+    ),
+    (
+        "UNI-PERP",
+        OracleSource::PythPull,
+        7_000_000,
+        75_000,
+        3,
+        300_000,
+    ),
+    (
+        "AAVE-PERP",
+        OracleSource::PythPull,
+        250_000_000,
+        60_000,
+        3,
+        300_000,
+    ),
+    (
+        "DOGE-PERP",
+        OracleSource::PythPull,
+        150_000,
+        100_000,
+        4,
+        500_000,
+    ),
+    (
+        "WIF-PERP",
+        OracleSource::PythLegacy,
+        2_000_000,
+        125_000,
+        4,
+        500_000,
+    ),
+    ("JUP-PERP", OracleSource::PythPull, 800_000, 100_000, 0, 0),
+    ("PYTH-PERP", OracleSource::PythPull, 300_000, 100_000, 0, 0),
+    (
+        "XRP-PERP",
+        OracleSource::PythLegacy,
+        2_500_000,
+        50_000,
+        0,
+        0,
+    ),
+    (
+        "BNB-PERP",
+        OracleSource::PythPull,
+        600_000_000,
+        40_000,
+        1,
+        500_000,
+    ),
+    ("TIA-PERP", OracleSource::PythPull, 5_000_000, 100_000, 0, 0),
+];
+
+/// Parameters for a market at `price`: lots worth at most a dollar, a minimum position of ten
+/// lots, an open-interest cap of about $20M.
+pub fn params_for(price: i64, mm: u32, group: u8, share: u32) -> MarketParams {
+    let mut lot: u64 = 1;
+    while lot < 1_000_000_000 && (lot as i128 * 10) * (price as i128) <= 1_000_000_000_000_000 {
+        lot *= 10;
+    }
+    let cap = (20_000_000_000_000_000_000_000u128 / price as u128) as u64;
+    MarketParams {
+        initial_margin_ratio: 2 * mm,
+        maintenance_margin_ratio: mm,
+        liquidation_fee: mm / 5,
+        insurance_fee: mm / 10,
+        base_lot_size: lot,
+        min_position_base: 10 * lot,
+        open_interest_cap: cap - cap % lot,
+        margin_group: group,
+        systematic_share: share,
+        ..eth_params()
+    }
+}
+
+/// The sixteen markets as `list_markets` takes them (feed ids 1..=16).
+pub fn sixteen_markets() -> Vec<(&'static str, OracleSource, [u8; 32], i64, MarketParams)> {
+    MARKETS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, source, price, mm, group, share))| {
+            (
+                *name,
+                *source,
+                feed(i as u8 + 1),
+                *price,
+                params_for(*price, *mm, *group, *share),
+            )
+        })
+        .collect()
+}
+
+impl TestEnv {
+    /// `new` plus the sixteen markets of `MARKETS`, listed through the timelock, and the lookup
+    /// table holding all of them.
+    pub async fn with_sixteen_markets() -> Self {
+        let mut env = Self::new().await;
+        env.list_markets(&sixteen_markets()).await;
+        env
+    }
+}
+
 /// A limit price that accepts any takeover price for a position of sign `base`.
 pub fn any_limit(base: i64) -> i64 {
     if base > 0 {
