@@ -161,3 +161,137 @@ async fn demo_tells_the_whole_story_and_ends_solvent() {
     assert!(out.contains("SOLVENT (difference"), "{out}");
     assert!(!out.contains("failures"), "{out}");
 }
+
+/// Portfolio margin in the what-if report, against the formula worked by hand. 4,000 USDC; long
+/// 10 ETH and short 0.5 BTC, both at their entry (3,000 and 60,000), both 5% maintenance and
+/// 10% initial, one margin group, 70% systematic. Maintenance terms a = 1,500 and -1,500:
+/// R = 0.3 * 1,500 + 0.3 * 1,500 + |0.7 * 1,500 - 0.7 * 1,500| = 900 (standard 3,000);
+/// initial 1,800 (standard 6,000). ETH's liquidation price, BTC held: E = 4,000 + 10 (p - 3,000)
+/// and R = 0.15 p + 450 + |0.35 p - 1,050| = 1,500 - 0.2 p below 3,000, so p = 27,500 / 10.2 =
+/// 2,696.078431; in standard margin MM = 0.5 p + 1,500 and p = 27,500 / 9.5 = 2,894.736842.
+#[test]
+fn risk_report_portfolio_margin_matches_the_formula() {
+    let portfolio = |mode: &str| {
+        format!(
+            r#"{{"collateral": 4000, "margin_mode": "{mode}", "positions": [
+            {{"market": "ETH-PERP", "base": 10, "entry_price": 3000, "oracle_price": 3000,
+              "initial_margin_ratio": 0.1, "maintenance_margin_ratio": 0.05, "margin_group": 1, "systematic_share": 0.7}},
+            {{"market": "BTC-PERP", "base": -0.5, "entry_price": 60000, "oracle_price": 60000,
+              "initial_margin_ratio": 0.1, "maintenance_margin_ratio": 0.05, "margin_group": 1, "systematic_share": 0.7}}]}}"#
+        )
+    };
+    let near = |v: &serde_json::Value, x: f64| {
+        let got = v.as_f64().unwrap();
+        assert!((got - x).abs() <= 2e-6, "{got} != {x}");
+    };
+    let v = report_json(&portfolio("portfolio"));
+    assert_eq!(v["margin_mode"], "portfolio");
+    close(&v["maintenance_requirement"], 900.0);
+    close(&v["initial_requirement"], 1_800.0);
+    close(&v["standard_maintenance_requirement"], 3_000.0);
+    close(&v["standard_initial_requirement"], 6_000.0);
+    close(&v["free_collateral"], 2_200.0);
+    near(&v["positions"][0]["liquidation_price"], 27_500.0 / 10.2);
+    let s = report_json(&portfolio("standard"));
+    close(&s["maintenance_requirement"], 3_000.0);
+    near(&s["positions"][0]["liquidation_price"], 27_500.0 / 9.5);
+    // bad portfolio-margin inputs, each named
+    let err = |text: String| {
+        evaluate(&parse(&text).unwrap())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(portfolio("both")).contains("margin_mode must be"));
+    assert!(err(portfolio("portfolio").replacen("0.7", "0.8", 1))
+        .contains("systematic_share must be at most 0.75"));
+    assert!(
+        err(portfolio("portfolio").replacen("\"margin_group\": 1", "\"margin_group\": 65", 1))
+            .contains("margin_group must be 0 to 64")
+    );
+}
+
+/// What a new user types with no node running: bad amounts are refused before any network call;
+/// a keeper that cannot reach its node exits with an error; reading another owner's account
+/// needs no keypair; the risk command has no chain flags.
+#[tokio::test]
+async fn cli_refuses_bad_input_before_the_network() {
+    let dir = std::env::temp_dir().join(format!("crossmargin-cli-input-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kp = dir.join("id.json");
+    solana_sdk::signature::write_keypair_file(&solana_sdk::signature::Keypair::new(), &kp).unwrap();
+    let nobody = "http://127.0.0.1:9";
+    for (amount, why) in [
+        ("nan", "is not a number"),
+        ("-5", "must be more than 0"),
+        ("0", "must be more than 0"),
+        ("1e30", "is not a number"),
+        ("1.0000001", "more than 6 decimals"),
+        ("99999999999999999999", "too large"),
+    ] {
+        for command in ["deposit", "withdraw"] {
+            let cli = Cli::try_parse_from([
+                "crossmargin",
+                "account",
+                "--url",
+                nobody,
+                "--keypair",
+                kp.to_str().unwrap(),
+                command,
+                amount,
+            ])
+            .unwrap_or_else(|e| panic!("{command} {amount}: {e}"));
+            let e = run(cli).await.unwrap_err().to_string();
+            assert!(
+                e.contains(why) && !e.contains("unreachable"),
+                "{command} {amount}: {e}"
+            );
+        }
+    }
+    // the keeper exits with an error when it cannot reach its node
+    let cli = Cli::try_parse_from([
+        "crossmargin",
+        "keeper",
+        "--url",
+        nobody,
+        "--keypair",
+        kp.to_str().unwrap(),
+        "run",
+        "--rounds",
+        "1",
+        "--interval",
+        "0",
+    ])
+    .unwrap();
+    let e = run(cli).await.unwrap_err().to_string();
+    assert!(e.contains("unreachable"), "{e}");
+    // another owner's account: no keypair read (the default path does not exist here)
+    let owner = solana_sdk::pubkey::Pubkey::new_unique().to_string();
+    let cli = Cli::try_parse_from([
+        "crossmargin",
+        "account",
+        "--url",
+        nobody,
+        "--keypair",
+        dir.join("absent.json").to_str().unwrap(),
+        "show",
+        "--owner",
+        &owner,
+    ])
+    .unwrap();
+    let e = run(cli).await.unwrap_err().to_string();
+    assert!(e.contains("unreachable") && !e.contains("keypair"), "{e}");
+    // risk needs no chain: no --url or --keypair, and --portfolio says what it is
+    let help = match Cli::try_parse_from(["crossmargin", "risk", "--help"]) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("--help parses as an error that prints the help"),
+    };
+    assert!(
+        !help.contains("--url") && !help.contains("--keypair"),
+        "{help}"
+    );
+    assert!(
+        help.contains("--portfolio <PORTFOLIO>") && help.contains("The portfolio file"),
+        "{help}"
+    );
+}

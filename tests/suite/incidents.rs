@@ -253,3 +253,168 @@ async fn regressing_pyth_update_cannot_trigger_a_liquidation() {
         2 * ONE
     );
 }
+
+// Drift, 2026-04-01: the admin keys were taken (multisig transactions pre-signed with durable
+// nonces) and a fake market was listed at once; about $285M left. Here a thief holding the
+// admin key can do nothing that moves value before users see it coming and the guardian stops
+// it: every such change waits out the timelock in public, and the only immediate powers are
+// protective and expire.
+#[tokio::test]
+async fn drift_apr_2026_a_stolen_admin_key_waits_in_public() {
+    use cross_margin::events::AdminActionQueued;
+    use cross_margin::state::{ActionStatus, AdminAction, MarketStatus};
+    use crossmargin_sdk::instructions as ix;
+    use solana_sdk::signature::Signer;
+
+    let mut env = TestEnv::with_markets().await;
+    let mm = env.funded_user(1_000_000 * USDC).await;
+    let user = env.funded_user(10_003 * USDC).await;
+    env.fill(&user, &mm, 0, 2 * ONE, 3_000 * DOLLAR)
+        .await
+        .unwrap();
+    let thief = env.admin.insecure_clone();
+    let guardian = env.guardian.insecure_clone();
+
+    // 1. a market on a feed the thief writes, and every user's margin raised to 100%, queued
+    let fake_feed = [0xEE; 32];
+    let fake_oracle = pda::sponsored_feed(&fake_feed);
+    let thiefs_quote = Quote {
+        price: 1_000_000 * DOLLAR,
+        conf: 0,
+        ema: 1_000_000 * DOLLAR,
+        publish_time: env.now,
+    };
+    let data = pyth::pull_data_by(
+        thief.pubkey(),
+        fake_feed,
+        thiefs_quote,
+        pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+    );
+    env.set_raw(
+        fake_oracle,
+        cross_margin::oracle::PYTH_RECEIVER_PROGRAM_ID,
+        data,
+    )
+    .await;
+    let listing = AdminAction::AddMarket {
+        symbol: symbol("FAKE-PERP"),
+        oracle: fake_oracle,
+        oracle_source: OracleSource::PythPull,
+        pyth_feed_id: fake_feed,
+        tokens_per_contract: 1,
+        params: eth_params(),
+    };
+    let squeeze = AdminAction::UpdateMarket {
+        market_index: 0,
+        params: MarketParams {
+            initial_margin_ratio: 1_000_000,
+            maintenance_margin_ratio: 999_000,
+            ..eth_params()
+        },
+    };
+    let mut queued = Vec::new();
+    for action in [listing, squeeze] {
+        let id = env.exchange().await.next_action_id;
+        let logs = env
+            .send(
+                &[ix::queue_admin_action(thief.pubkey(), id, action)],
+                &[&thief],
+            )
+            .await
+            .unwrap();
+        // 2. in public: an event and an account anyone reads, with the hour it can run
+        let e: AdminActionQueued = one_event(&logs);
+        assert_eq!(e.execute_after, env.now + DELAY);
+        assert_eq!(env.queued(id).await.status, ActionStatus::Queued);
+        queued.push(id);
+    }
+    // nothing took effect: the user's requirement is still 10% and it can still leave
+    assert_eq!(env.market(0).await.initial_margin_ratio, 100_000);
+    let early = env.execute_ix(queued[1]).await;
+    env.expect_error(
+        &[early],
+        &[],
+        ErrorCode::ActionNotDue,
+        &[pda::market(0), pda::exchange()],
+    )
+    .await;
+    // 3. the user, warned by the queue, closes and withdraws everything well before the delay
+    env.fill(&user, &mm, 0, -2 * ONE, 3_000 * DOLLAR)
+        .await
+        .unwrap();
+    let c = env.margin_account(user.account).await.collateral as u64;
+    let health = env.health(&[user.account]).await;
+    env.send(&[env.withdraw_ix(&user, c, health)], &[&user.key])
+        .await
+        .unwrap();
+    assert_eq!(env.token_balance(user.usdc).await, c);
+    // 4. the immediate powers protect, they cannot take: a pause lasts at most 7 days, and
+    // withdrawals need no market to be active
+    let too_long = ix::set_market_status(thief.pubkey(), 1, MarketStatus::Paused, 8 * 86_400);
+    env.expect_error(
+        &[too_long],
+        &[&thief],
+        ErrorCode::ProtectiveDurationOutOfBounds,
+        &[pda::market(1)],
+    )
+    .await;
+    // 5. the guardian (a separate key) cancels both; they can never run
+    for id in &queued {
+        env.send(
+            &[ix::cancel_admin_action(guardian.pubkey(), *id)],
+            &[&guardian],
+        )
+        .await
+        .unwrap();
+    }
+    env.advance(DELAY).await;
+    env.refresh_prices().await;
+    for id in &queued {
+        let i = env.execute_ix(*id).await;
+        env.expect_error(
+            &[i],
+            &[],
+            ErrorCode::ActionCancelled,
+            &[pda::exchange(), pda::market(0), pda::market(2)],
+        )
+        .await;
+    }
+    assert_eq!(env.exchange().await.market_count, 2);
+    // even uncancelled, the fake listing would have been refused at execution: its oracle is
+    // not the sponsored feed account the program accepts (the thief wrote it)
+    let id = env
+        .queue(AdminAction::AddMarket {
+            symbol: symbol("FAKE-PERP"),
+            oracle: fake_oracle,
+            oracle_source: OracleSource::PythPull,
+            pyth_feed_id: fake_feed,
+            tokens_per_contract: 1,
+            params: eth_params(),
+        })
+        .await
+        .unwrap();
+    env.advance(DELAY).await;
+    env.refresh_prices().await;
+    env.set_raw(
+        fake_oracle,
+        cross_margin::oracle::PYTH_RECEIVER_PROGRAM_ID,
+        pyth::pull_data_by(
+            thief.pubkey(),
+            fake_feed,
+            Quote {
+                publish_time: env.now,
+                ..thiefs_quote
+            },
+            pyth_solana_receiver_sdk::price_update::VerificationLevel::Full,
+        ),
+    )
+    .await;
+    let i = env.execute_ix(id).await;
+    env.expect_error(
+        &[i],
+        &[],
+        ErrorCode::OracleNotSponsoredFeed,
+        &[pda::exchange(), pda::market(2)],
+    )
+    .await;
+}

@@ -90,6 +90,7 @@ pub enum AccountCommand {
     },
     /// Deposits AMOUNT USDC (from the associated token account unless --token-account).
     Deposit {
+        #[arg(allow_hyphen_values = true)]
         amount: String,
         #[arg(long, default_value_t = 0)]
         sub: u16,
@@ -98,6 +99,7 @@ pub enum AccountCommand {
     },
     /// Withdraws AMOUNT USDC (to the associated token account unless --token-account).
     Withdraw {
+        #[arg(allow_hyphen_values = true)]
         amount: String,
         #[arg(long, default_value_t = 0)]
         sub: u16,
@@ -286,7 +288,7 @@ fn keypair(path: &Option<PathBuf>) -> Result<Keypair, CliError> {
 
 fn pubkey(s: &str, what: &str) -> Result<Pubkey, CliError> {
     s.parse()
-        .map_err(|_| CliError::new(format!("{what} '{s}' is not a valid address")))
+        .map_err(|_| CliError::input(format!("{what} '{s}' is not a valid address")))
 }
 
 /// A chain that signs with the keypair.
@@ -303,6 +305,9 @@ fn reading_chain(args: &ChainArgs) -> RpcChain {
 /// Says which endpoint a failure came from.
 fn at(url: &str) -> impl Fn(CliError) -> CliError + '_ {
     move |e| {
+        if e.is_input() {
+            return e;
+        }
         let text = e.to_string();
         if text.starts_with("chain unavailable") {
             CliError::new(format!(

@@ -2,8 +2,10 @@
 
 use crossmargin_keeper::ChainError;
 
+/// The message, and whether it is about what the user typed (then no endpoint is named before
+/// it: the chain was never asked).
 #[derive(Debug)]
-pub struct CliError(pub String);
+pub struct CliError(pub String, pub bool);
 
 impl std::fmt::Display for CliError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -15,18 +17,27 @@ impl std::error::Error for CliError {}
 
 impl CliError {
     pub fn new(msg: impl Into<String>) -> Self {
-        CliError(msg.into())
+        CliError(msg.into(), false)
+    }
+
+    /// An error in the user's input, found before any network call.
+    pub fn input(msg: impl Into<String>) -> Self {
+        CliError(msg.into(), true)
+    }
+
+    pub fn is_input(&self) -> bool {
+        self.1
     }
 }
 
 impl From<ChainError> for CliError {
     fn from(e: ChainError) -> Self {
-        CliError(e.to_string())
+        CliError::new(e.to_string())
     }
 }
 
 impl From<anchor_lang::error::Error> for CliError {
     fn from(e: anchor_lang::error::Error) -> Self {
-        CliError(format!("program math: {e}"))
+        CliError::new(format!("program math: {e}"))
     }
 }

@@ -32,7 +32,7 @@ pub fn base_units(base: i64) -> f64 {
 pub fn parse_fixed(text: &str, decimals: u32, what: &str) -> Result<i128, CliError> {
     let s = text.trim();
     let bad = || {
-        CliError::new(format!(
+        CliError::input(format!(
             "{what} '{text}' is not a number with at most {decimals} decimals"
         ))
     };
@@ -48,12 +48,12 @@ pub fn parse_fixed(text: &str, decimals: u32, what: &str) -> Result<i128, CliErr
         return Err(bad());
     }
     if frac.len() > decimals as usize {
-        return Err(CliError::new(format!(
+        return Err(CliError::input(format!(
             "{what} '{text}' has more than {decimals} decimals"
         )));
     }
     let scale = 10i128.pow(decimals);
-    let too_big = || CliError::new(format!("{what} '{text}' is too large"));
+    let too_big = || CliError::input(format!("{what} '{text}' is too large"));
     let int_v: i128 = if int.is_empty() {
         0
     } else {
@@ -76,7 +76,7 @@ pub fn parse_fixed(text: &str, decimals: u32, what: &str) -> Result<i128, CliErr
 pub fn parse_usdc(text: &str) -> Result<u64, CliError> {
     let v = parse_fixed(text, 6, "amount")?;
     if v <= 0 {
-        return Err(CliError::new(format!(
+        return Err(CliError::input(format!(
             "amount '{text}' must be more than 0 USDC"
         )));
     }
@@ -87,7 +87,7 @@ pub fn parse_usdc(text: &str) -> Result<u64, CliError> {
 pub fn parse_price(text: &str, what: &str) -> Result<i64, CliError> {
     let v = parse_fixed(text, 6, what)?;
     if v <= 0 {
-        return Err(CliError::new(format!("{what} '{text}' must be positive")));
+        return Err(CliError::input(format!("{what} '{text}' must be positive")));
     }
     Ok(v as i64)
 }
@@ -96,7 +96,7 @@ pub fn parse_price(text: &str, what: &str) -> Result<i64, CliError> {
 pub fn parse_size(text: &str) -> Result<u64, CliError> {
     let v = parse_fixed(text, 9, "size")?;
     if v <= 0 {
-        return Err(CliError::new(format!("size '{text}' must be positive")));
+        return Err(CliError::input(format!("size '{text}' must be positive")));
     }
     Ok(v as u64)
 }

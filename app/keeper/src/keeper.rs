@@ -426,9 +426,9 @@ impl Keeper {
                 },
                 // a market of either account has no usable price now: the next round retries
                 // or the delegate that placed it may not execute it now: not the keeper's failure
-                Err(PlanError::NoPrice(_) | PlanError::DelegateLimits) => {
-                    report.triggers_waiting += 1
-                }
+                Err(
+                    PlanError::NoPrice(_) | PlanError::DelegateLimits | PlanError::MarketStatus(_),
+                ) => report.triggers_waiting += 1,
                 Err(e) => {
                     report.trigger_failures += 1;
                     report

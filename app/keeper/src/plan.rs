@@ -37,6 +37,8 @@ pub enum PlanError {
     NotLiquidatable,
     #[error("the order was placed by a delegate whose current limits refuse its execution")]
     DelegateLimits,
+    #[error("market {0} is paused, or reduce-only and the execution would grow the keeper's side")]
+    MarketStatus(u16),
     #[error("the program's math refused: {0}")]
     Math(String),
 }

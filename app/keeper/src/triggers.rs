@@ -6,10 +6,10 @@ use anchor_lang::Discriminator;
 use cross_margin::health_accounts::account_health;
 use cross_margin::oracle::OracleUse;
 use cross_margin::risk::{
-    trade_cost_at_oracle, trade_fee, trigger_execution_price, trigger_reached, within_limit,
-    MarketView,
+    grows_risk, trade_cost_at_oracle, trade_fee, trigger_execution_price, trigger_reached,
+    within_limit, MarketView,
 };
-use cross_margin::state::{MarginAccount, TriggerOrder, TriggerOrders};
+use cross_margin::state::{MarginAccount, MarketStatus, TriggerOrder, TriggerOrders};
 use cross_margin::trading::apply_side;
 use crossmargin_sdk::{health as metas, instructions as ix};
 
@@ -104,6 +104,13 @@ pub fn plan_execution(
         m.market.min_position_base,
     ) as i64;
     let delta = if long { -size } else { size };
+    // a paused market trades nothing; a reduce-only one only what shrinks both sides
+    let executor_base = executor.position(market_index).map_or(0, |p| p.base);
+    match m.market.effective_status(state.now) {
+        Ok(MarketStatus::Active) => {}
+        Ok(MarketStatus::ReduceOnly) if !grows_risk(executor_base, executor_base - delta) => {}
+        _ => return Err(PlanError::MarketStatus(market_index)),
+    }
     if order.by_delegate() {
         // charged to the delegate's budget at execution, under the owner's limits of now
         let trader_fee = trade_fee(delta, price, m.market.taker_fee as i64)
