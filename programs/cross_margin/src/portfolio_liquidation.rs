@@ -221,3 +221,138 @@ pub fn plan_portfolio_slice(
     }
     err!(ErrorCode::LiquidationWorsensHealth)
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::oracle::OraclePrice;
+    use crate::risk::{MarginMode, RiskParams, Valuation};
+    use crate::state::Position;
+
+    const LOT: u64 = 1_000_000; // 0.001 of a unit
+    const MIN: u64 = 10_000_000;
+
+    /// One position: lots (signed), oracle price, entry as a share of it, maintenance ratio,
+    /// group, systematic share.
+    fn leg() -> impl Strategy<Value = (i64, i64, i64, u32, u8, u32)> {
+        (
+            prop_oneof![10i64..5_000, -5_000i64..-10],
+            1_000_000i64..100_000_000_000,
+            80i64..120,
+            10_000u32..100_000,
+            0u8..3,
+            0u32..=750_000,
+        )
+    }
+
+    struct Book {
+        account: MarginAccount,
+        views: Vec<MarketView>,
+        markets: Vec<SliceMarket>,
+    }
+
+    /// A portfolio-margin account holding `legs` (one market each) with collateral set so that
+    /// its equity is `equity_share` percent of its maintenance requirement.
+    fn book(legs: &[(i64, i64, i64, u32, u8, u32)], equity_share: i64) -> Book {
+        let mut account = MarginAccount {
+            margin_mode: MarginMode::Portfolio as u8,
+            ..bytemuck::Zeroable::zeroed()
+        };
+        let (mut views, mut markets) = (Vec::new(), Vec::new());
+        for (i, (lots, price, entry, mm, group, share)) in legs.iter().enumerate() {
+            let base = lots * LOT as i64;
+            let entry = price / 100 * entry;
+            account.positions[i] = Position {
+                base,
+                quote: -(base as i128 * entry as i128 / 1_000_000_000) as i64,
+                market_index: i as u16,
+                ..Default::default()
+            };
+            views.push(MarketView {
+                market_index: i as u16,
+                params: RiskParams {
+                    initial_margin_ratio: 2 * mm,
+                    maintenance_margin_ratio: *mm,
+                    upnl_initial_weight: 800_000,
+                    margin_group: *group,
+                    systematic_share: if *group == 0 { 0 } else { *share },
+                },
+                cumulative_funding_long: 0,
+                cumulative_funding_short: 0,
+                price: OraclePrice {
+                    price: *price,
+                    conf: 0,
+                    ema_price: *price,
+                    publish_time: 0,
+                },
+                valuation: Valuation::Oracle,
+            });
+            markets.push(SliceMarket {
+                market_index: i as u16,
+                liquidation_fee: mm / 5,
+                insurance_fee: mm / 10,
+                base_lot_size: LOT,
+                min_position_base: MIN,
+            });
+        }
+        let h = account_health(&account, &views).unwrap();
+        let upnl = h.equity - account.collateral as i128;
+        account.collateral = (h.maintenance_requirement * equity_share as i128 / 100 - upnl) as i64;
+        Book {
+            account,
+            views,
+            markets,
+        }
+    }
+
+    proptest! {
+        /// Issue 14: no portfolio account is left unliquidatable. For any liquidatable
+        /// portfolio (hedged or not, solvent or bankrupt) whose markets all trade, the
+        /// uncapped step always plans; every step applied never lowers `E - R` (unless it closes
+        /// everything) and takes at least a lot, so the account ends above maintenance or flat.
+        #[test]
+        fn portfolio_slices_never_lower_health_and_always_finish(
+            legs in prop::collection::vec(leg(), 1..6),
+            equity_share in -50i64..99,
+            buffer in 0u32..500_000,
+            cap in prop_oneof![Just(SLICE_PRECISION as u64), 1u64..SLICE_PRECISION as u64],
+        ) {
+            let Book { mut account, views, markets } = book(&legs, equity_share);
+            let mut steps = 0;
+            loop {
+                let h = account_health(&account, &views).unwrap();
+                if !h.liquidatable() || !account.has_open_positions() {
+                    break;
+                }
+                // a liquidator may cap the slice; a capped slice that would lower E - R (lot
+                // rounding can unbalance a hedge) is refused, and the uncapped one never is
+                let slice = match plan_portfolio_slice(&account, &views, &markets, buffer, cap) {
+                    Ok(s) => s,
+                    Err(e) if cap < SLICE_PRECISION as u64
+                        && e == error!(ErrorCode::LiquidationWorsensHealth) =>
+                    {
+                        plan_portfolio_slice(&account, &views, &markets, buffer, SLICE_PRECISION as u64)
+                            .map_err(|e| TestCaseError::fail(format!("no uncapped slice for {h:?}: {e}")))?
+                    }
+                    Err(e) => return Err(TestCaseError::fail(format!("no slice for {h:?}: {e}"))),
+                };
+                let held = |a: &MarginAccount| a.open_positions().map(|p| p.base.unsigned_abs()).sum::<u64>();
+                let before = held(&account);
+                apply_legs(&mut account, None, &views, &slice.legs).unwrap();
+                let after = account_health(&account, &views).unwrap();
+                prop_assert!(
+                    !account.has_open_positions()
+                        || after.maintenance_health() >= h.maintenance_health(),
+                    "E - R fell: {} -> {}", h.maintenance_health(), after.maintenance_health()
+                );
+                // every step takes at least a lot: the account is closed or restored in finitely
+                // many steps, whatever cap the liquidator chose
+                prop_assert!(held(&account) + LOT <= before, "a step took nothing");
+                steps += 1;
+                prop_assert!(steps <= 10_000);
+            }
+        }
+    }
+}
