@@ -13,6 +13,7 @@ mod idl;
 mod incidents;
 mod keeper;
 mod liquidation;
+mod localnet;
 mod margin_accounts;
 mod oracles;
 mod portfolio;

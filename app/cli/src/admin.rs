@@ -10,39 +10,12 @@ use crossmargin_sdk::{instructions as ix, pda};
 use solana_sdk::signature::{Keypair, Signer};
 
 use crate::account::send;
-use crate::config::MarketConfig;
 use crate::error::CliError;
+use crossmargin_sdk::config::MarketConfig;
 
 /// The `AddMarket` a market of the deploy config describes.
 pub fn add_market_action(m: &MarketConfig) -> Result<AdminAction, CliError> {
-    let source = m.source()?;
-    let feed = m.feed_id()?;
-    let oracle = match (m.oracle_key()?, source) {
-        (Some(k), _) => k,
-        (None, cross_margin::state::OracleSource::PythPull) => pda::sponsored_feed(&feed),
-        (None, _) => {
-            return Err(CliError::new(format!(
-                "{}: a legacy market needs its oracle address",
-                m.symbol
-            )))
-        }
-    };
-    if source == cross_margin::state::OracleSource::PythPull && oracle != pda::sponsored_feed(&feed)
-    {
-        return Err(CliError::new(format!(
-            "{}: {oracle} is not the sponsored Pyth feed account of its feed id ({}); the program lists only that one",
-            m.symbol,
-            pda::sponsored_feed(&feed)
-        )));
-    }
-    Ok(AdminAction::AddMarket {
-        symbol: m.symbol_bytes()?,
-        oracle,
-        oracle_source: source,
-        pyth_feed_id: feed,
-        tokens_per_contract: m.tokens_per_contract.map_or(1, |u| u.0),
-        params: m.params.to_params(),
-    })
+    Ok(m.add_market_action()?)
 }
 
 /// Queues `action`; returns its id and when it may execute.

@@ -13,8 +13,10 @@ use crossmargin_keeper::{Chain, Keeper, KeeperConfig};
 use crossmargin_sdk::pda;
 use solana_sdk::signature::{read_keypair_file, Keypair, Signer};
 
-use crate::config::DeployConfig;
-use crate::{account, admin, demo, parse_price, parse_size, parse_usdc, portfolio, CliError};
+use crate::{
+    account, admin, demo, parse_fixed, parse_price, parse_size, parse_usdc, portfolio, CliError,
+};
+use crossmargin_sdk::config::DeployConfig;
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +67,42 @@ pub enum Command {
         chain: ChainArgs,
         #[command(subcommand)]
         command: KeeperCommand,
+    },
+    /// A local Solana JSON-RPC node running the program natively (HTTP and WebSocket on --port,
+    /// WebSocket also on the next port, as a validator). Prints one JSON line (its URLs,
+    /// addresses and key files), then serves until interrupted.
+    Localnet {
+        #[arg(long, default_value_t = 8899)]
+        port: u16,
+        /// Deploy config to bootstrap (default: migrations/config.localnet.json, built in).
+        #[arg(long)]
+        bootstrap: Option<PathBuf>,
+        /// No exchange: ProgramData names this upgrade authority, for migrations/deploy.ts to
+        /// deploy against (the config's mint and Pyth accounts exist).
+        #[arg(long, value_name = "UPGRADE_AUTHORITY")]
+        bare: Option<String>,
+        /// Seed of the price walk.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Milliseconds between price moves and slots (0: only when localnet_setPrice is called).
+        #[arg(long, default_value_t = 2_000)]
+        tick_ms: u64,
+        /// Where to write the admin, guardian and faucet keypairs (default: a temp directory).
+        #[arg(long)]
+        keys_dir: Option<PathBuf>,
+    },
+    /// USDC from a local node's faucet (and SOL for fees), to the keypair's wallet or --owner.
+    Faucet {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// USDC.
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+        #[arg(long)]
+        owner: Option<String>,
+        /// SOL for fees.
+        #[arg(long, default_value = "1")]
+        sol: String,
     },
     /// Admin changes through the timelock, and the protective status.
     Admin {
@@ -381,6 +419,44 @@ pub async fn run(cli: Cli) -> Result<String, CliError> {
                 "keeper stopped after its rounds; last round: {} accounts, {} liquidations, {} trigger orders, {} positions settled",
                 last.accounts_scanned, last.liquidations, last.trigger_executions, last.positions_settled
             ))
+        }
+        Command::Localnet {
+            port,
+            bootstrap,
+            bare,
+            seed,
+            tick_ms,
+            keys_dir,
+        } => {
+            crate::localnet::run(crate::localnet::Args {
+                port,
+                bootstrap,
+                bare,
+                seed,
+                tick_ms,
+                keys_dir,
+            })
+            .await
+        }
+        Command::Faucet {
+            chain,
+            amount,
+            owner,
+            sol,
+        } => {
+            let amount = parse_usdc(&amount)?;
+            let lamports = parse_fixed(&sol, 9, "sol")?;
+            if lamports < 0 {
+                return Err(CliError::input(format!("sol '{sol}' must not be negative")));
+            }
+            let who = match owner {
+                Some(o) => pubkey(&o, "owner")?,
+                None => keypair(&chain.keypair)?.pubkey(),
+            };
+            let url = chain.url.clone();
+            crate::localnet::faucet(&chain.url, who, amount, lamports as u64)
+                .await
+                .map_err(at(&url))
         }
         Command::Admin { chain, command } => {
             let url = chain.url.clone();

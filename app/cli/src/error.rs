@@ -41,3 +41,9 @@ impl From<anchor_lang::error::Error> for CliError {
         CliError::new(format!("program math: {e}"))
     }
 }
+
+impl From<crossmargin_sdk::config::ConfigError> for CliError {
+    fn from(e: crossmargin_sdk::config::ConfigError) -> Self {
+        CliError::input(e.0)
+    }
+}

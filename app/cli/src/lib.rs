@@ -3,9 +3,9 @@
 pub mod account;
 pub mod admin;
 pub mod app;
-pub mod config;
 pub mod demo;
 pub mod error;
+pub mod localnet;
 pub mod portfolio;
 pub mod table;
 

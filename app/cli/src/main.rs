@@ -7,7 +7,8 @@ use crossmargin_cli::app::{run, Cli};
 
 /// This project's log lines only, unless RUST_LOG says otherwise (the Solana and RPC crates log
 /// thousands of lines at info).
-const DEFAULT_LOG: &str = "warn,crossmargin_keeper=info,crossmargin_cli=info";
+const DEFAULT_LOG: &str =
+    "warn,tarpc=error,crossmargin_keeper=info,crossmargin_cli=info,crossmargin_localnet=info";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()

@@ -427,7 +427,10 @@ impl Keeper {
                 // a market of either account has no usable price now: the next round retries
                 // or the delegate that placed it may not execute it now: not the keeper's failure
                 Err(
-                    PlanError::NoPrice(_) | PlanError::DelegateLimits | PlanError::MarketStatus(_),
+                    PlanError::NoPrice(_)
+                    | PlanError::DelegateLimits
+                    | PlanError::MarketStatus(_)
+                    | PlanError::TraderMargin,
                 ) => report.triggers_waiting += 1,
                 Err(e) => {
                     report.trigger_failures += 1;

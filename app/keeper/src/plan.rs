@@ -39,6 +39,8 @@ pub enum PlanError {
     DelegateLimits,
     #[error("market {0} is paused, or reduce-only and the execution would grow the keeper's side")]
     MarketStatus(u16),
+    #[error("the execution would leave the trader under maintenance and lower its E - MM (a case for liquidation)")]
+    TraderMargin,
     #[error("the program's math refused: {0}")]
     Math(String),
 }

@@ -10,7 +10,7 @@ use cross_margin::risk::{
     within_limit, MarketView,
 };
 use cross_margin::state::{MarginAccount, MarketStatus, TriggerOrder, TriggerOrders};
-use cross_margin::trading::apply_side;
+use cross_margin::trading::{apply_side, check_margin};
 use crossmargin_sdk::{health as metas, instructions as ix};
 
 use crate::markets::ExchangeState;
@@ -123,6 +123,24 @@ pub fn plan_execution(
         {
             return Err(PlanError::DelegateLimits);
         }
+    }
+    // the trader's side as the program judges it: a reduction at the premium must leave it above
+    // maintenance or no lower in E - MM (an account that would not be is for liquidation)
+    let trader_fee = trade_fee(delta, price, m.market.taker_fee as i64)
+        .map_err(|e| PlanError::Math(e.to_string()))?;
+    let mut t = *trader;
+    let side = apply_side(
+        &mut t,
+        &views,
+        market_index,
+        m.market.min_position_base,
+        delta,
+        price,
+        trader_fee,
+    )
+    .map_err(|e| PlanError::Math(e.to_string()))?;
+    if check_margin(&side, false).is_err() {
+        return Err(PlanError::TraderMargin);
     }
     let fee = trade_fee(delta, price, m.market.maker_fee as i64)
         .map_err(|e| PlanError::Math(e.to_string()))?;

@@ -4,6 +4,7 @@
 //! compiled with `no-entrypoint`: one copy of the math.
 
 pub mod accounts;
+pub mod config;
 pub mod events;
 pub mod health;
 pub mod instructions;

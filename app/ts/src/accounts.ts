@@ -6,7 +6,7 @@ import type BN from "bn.js";
 import { PublicKey } from "@solana/web3.js";
 import { Buffer } from "buffer";
 
-import { PROGRAM_ID, TriggerOrderFlags, type ActionStatus, type MarginMode, type OracleSource, type TriggerKind } from "./constants.js";
+import { MarketStatus, OracleSource, PROGRAM_ID, TriggerOrderFlags, type ActionStatus, type MarginMode, type TriggerKind } from "./constants.js";
 import { coder, fromIdl, IDL } from "./idl.js";
 
 /** Account sizes on chain, discriminator included (zero-copy accounts: exact). */
@@ -103,8 +103,10 @@ export interface Market extends MarketParams {
   /** A contract is 10^unitExponent tokens; prices are per contract. */
   unitExponent: number;
   marketIndex: number;
-  oracleSource: number;
-  status: number;
+  /** Where the price comes from (`OracleSource.PythPull`, `OracleSource.PythLegacy`). */
+  oracleSource: OracleSource;
+  /** `MarketStatus`: Active, ReduceOnly, Paused (the two protective ones expire), Settled. */
+  status: MarketStatus;
   bump: number;
 }
 
@@ -228,6 +230,15 @@ function big(v: unknown): bigint {
 
 function num(v: unknown): number {
   return v as number;
+}
+
+/** A `u8` field that holds an enum's index (zero-copy accounts store them so): refused when out of range. */
+function enumValue<E extends Record<string, number>>(account: AccountName, field: string, e: E, v: unknown): E[keyof E] {
+  const values = Object.values(e);
+  if (!values.includes(v as number)) {
+    throw new DecodeError(`${account}: ${field} ${String(v)} is not one of ${Object.entries(e).map(([k, x]) => `${x} ${k}`).join(", ")}`);
+  }
+  return v as E[keyof E];
 }
 
 function key(v: unknown): PublicKey {
@@ -384,8 +395,8 @@ export function decodeMarket(data: Uint8Array): Market {
     statusExpiresAt: big(r.status_expires_at),
     unitExponent: num(r.unit_exponent),
     marketIndex: num(r.market_index),
-    oracleSource: num(r.oracle_source),
-    status: num(r.status),
+    oracleSource: enumValue("Market", "oracle source", OracleSource, r.oracle_source),
+    status: enumValue("Market", "status", MarketStatus, r.status),
     bump: num(r.bump),
   };
 }

@@ -2,10 +2,12 @@
 // first), and the risk view of an account from its markets, their Pyth prices and its trigger
 // orders. Only `getMultipleAccountsInfo` is used, so any `Connection` (or a cache that answers
 // the same call) works.
-import type { AccountInfo, Connection, PublicKey } from "@solana/web3.js";
+import { utils } from "@coral-xyz/anchor";
+import type { AccountInfo, Connection, GetProgramAccountsFilter, PublicKey } from "@solana/web3.js";
 import type { Buffer } from "buffer";
 
 import {
+  accountDiscriminator,
   checkOwner,
   decodeExchange,
   decodeMarginAccount,
@@ -13,6 +15,7 @@ import {
   decodeQueuedAction,
   decodeTriggerOrders,
   type Exchange,
+  MARGIN_ACCOUNT_SIZE,
   type MarginAccount,
   type Market,
   type QueuedAction,
@@ -20,6 +23,7 @@ import {
 } from "./accounts.js";
 import { positionMarketIndices } from "./health.js";
 import { oracleSpecOf, parseOracle, type OraclePrice } from "./oracle.js";
+import { PROGRAM_ID } from "./constants.js";
 import { adminActionAddress, exchangeAddress, marketAddress, triggerOrdersAddress } from "./pda.js";
 import { accountReport, isSettled, type PricedMarket, type RiskReport } from "./risk.js";
 
@@ -79,6 +83,46 @@ export async function fetchTriggerOrders(reader: AccountReader, marginAccount: P
   if (info === null || info === undefined) return null;
   checkOwner("TriggerOrders", info.owner, address);
   return decodeTriggerOrders(info.data);
+}
+
+/** What `fetchSubAccounts` needs: a `Connection` is one. */
+export interface ProgramAccountsReader {
+  getProgramAccounts(
+    programId: PublicKey,
+    config: { filters: GetProgramAccountsFilter[] },
+  ): Promise<readonly { pubkey: PublicKey; account: AccountInfo<Buffer> }[]>;
+}
+
+/** Offset of `MarginAccount.owner` (after the 8-byte discriminator). */
+export const MARGIN_ACCOUNT_OWNER_OFFSET = 8;
+
+/**
+ * The `getProgramAccounts` filters that select `owner`'s margin accounts (any RPC client can use
+ * them with `PROGRAM_ID`): the account size, the MarginAccount discriminator and the owner field.
+ */
+export function subAccountFilters(owner: PublicKey): GetProgramAccountsFilter[] {
+  return [
+    { dataSize: MARGIN_ACCOUNT_SIZE },
+    { memcmp: { offset: 0, bytes: utils.bytes.bs58.encode(accountDiscriminator("MarginAccount")) } },
+    { memcmp: { offset: MARGIN_ACCOUNT_OWNER_OFFSET, bytes: owner.toBase58() } },
+  ];
+}
+
+/**
+ * Every margin account `owner` has (one `getProgramAccounts` call), decoded, in sub-account id
+ * order; the address of each is `marginAccountAddress(owner, account.subAccountId)`. Accounts
+ * the owner closed are gone; an owner with none gets `[]`.
+ */
+export async function fetchSubAccounts(reader: ProgramAccountsReader, owner: PublicKey): Promise<{ address: PublicKey; account: MarginAccount }[]> {
+  const found = await reader.getProgramAccounts(PROGRAM_ID, { filters: subAccountFilters(owner) });
+  return found
+    .map(({ pubkey, account: info }) => {
+      checkOwner("MarginAccount", info.owner, pubkey);
+      const account = decodeMarginAccount(info.data);
+      if (!account.owner.equals(owner)) throw new Error(`MarginAccount ${pubkey.toBase58()}: owned by ${account.owner.toBase58()}, not ${owner.toBase58()} (the RPC ignored the filters)`);
+      return { address: pubkey, account };
+    })
+    .sort((a, b) => a.account.subAccountId - b.account.subAccountId);
 }
 
 /** Every queued admin change the exchange has recorded (ids 0 .. nextActionId - 1), in id order. */

@@ -3,11 +3,12 @@
 // parser follows the invoke stack, so only this program's `Program data:` lines are read. Fields
 // come out camelCase and typed by the IDL (`toIdl`/`fromIdl` in idl.ts): 64-bit integers bigint,
 // keys `PublicKey`, enums without fields their variant index, `AdminAction` as the decoders give it.
+// `parseEvents` returns a union discriminated by `name`, so `if (e.name === "Filled")` types `e.data`.
 import { EventParser } from "@coral-xyz/anchor";
 import type { PublicKey } from "@solana/web3.js";
 
 import type { AdminAction, MarketParams } from "./accounts.js";
-import { PROGRAM_ID } from "./constants.js";
+import { PROGRAM_ID, type MarginMode, type MarketStatus, type OracleSource, type TriggerKind } from "./constants.js";
 import { coder, fromIdl, IDL } from "./idl.js";
 import type { DelegateLimits } from "./instructions.js";
 
@@ -107,7 +108,7 @@ export interface TriggerOrderPlacedEvent {
   marginAccount: PublicKey;
   orderId: bigint;
   marketIndex: number;
-  kind: number;
+  kind: TriggerKind;
   triggerPrice: bigint;
   limitPrice: bigint;
   size: bigint;
@@ -121,7 +122,7 @@ export interface TriggerOrderExecutedEvent {
   executor: PublicKey;
   orderId: bigint;
   marketIndex: number;
-  kind: number;
+  kind: TriggerKind;
   baseDelta: bigint;
   price: bigint;
   oraclePrice: bigint;
@@ -148,7 +149,7 @@ export interface MarketAddedEvent {
   marketIndex: number;
   symbol: string;
   oracle: PublicKey;
-  oracleSource: number;
+  oracleSource: OracleSource;
   pythFeedId: Uint8Array;
   unitExponent: number;
   params: MarketParams;
@@ -166,28 +167,153 @@ export interface BankruptcyEvent {
   liquidatorShare: bigint;
 }
 
-/** The events with a type here; every other event's data is a record of the same conversions. */
-export interface KnownEvents {
-  Filled: FilledEvent;
-  Liquidated: LiquidatedEvent;
-  PortfolioLiquidated: PortfolioLiquidatedEvent;
-  FundingUpdated: FundingUpdatedEvent;
-  Deposited: DepositedEvent;
-  Withdrawn: WithdrawnEvent;
-  DelegateSet: DelegateSetEvent;
-  TriggerOrderPlaced: TriggerOrderPlacedEvent;
-  TriggerOrderExecuted: TriggerOrderExecutedEvent;
-  AdminActionQueued: AdminActionQueuedEvent;
-  AdminActionExecuted: AdminActionExecutedEvent;
-  MarketAdded: MarketAddedEvent;
-  Bankruptcy: BankruptcyEvent;
+export interface AdminActionCancelledEvent {
+  id: bigint;
+  /** The admin or the guardian. */
+  by: PublicKey;
 }
 
-export interface ProgramEvent {
-  /** The event's name in the IDL (`Filled`, `Liquidated`, ...). */
-  name: string;
-  data: Record<string, unknown>;
+export interface AdminTransferProposedEvent {
+  admin: PublicKey;
+  pendingAdmin: PublicKey;
 }
+
+export interface AdminTransferredEvent {
+  oldAdmin: PublicKey;
+  newAdmin: PublicKey;
+}
+
+export interface ExchangeInitializedEvent {
+  admin: PublicKey;
+  guardian: PublicKey;
+  collateralMint: PublicKey;
+  vault: PublicKey;
+  liquidationBuffer: number;
+  timelockDelaySecs: number;
+}
+
+export interface FundingSettledEvent {
+  marginAccount: PublicKey;
+  /** Positive: paid by the account. */
+  amount: bigint;
+  collateralAfter: bigint;
+}
+
+export interface InsuranceDepositedEvent {
+  depositor: PublicKey;
+  amount: bigint;
+  insuranceBalanceAfter: bigint;
+}
+
+export interface LookupTablesSetEvent {
+  tables: PublicKey[];
+}
+
+export interface MarginAccountClosedEvent {
+  marginAccount: PublicKey;
+  owner: PublicKey;
+  subAccountId: number;
+}
+
+export interface MarginAccountCreatedEvent {
+  marginAccount: PublicKey;
+  owner: PublicKey;
+  subAccountId: number;
+}
+
+export interface MarginModeSetEvent {
+  marginAccount: PublicKey;
+  oldMode: MarginMode;
+  newMode: MarginMode;
+  maintenanceBefore: bigint;
+  maintenanceAfter: bigint;
+  initialAfter: bigint;
+}
+
+export interface MarketOracleChangedEvent {
+  marketIndex: number;
+  oldOracle: PublicKey;
+  newOracle: PublicKey;
+  oracleSource: OracleSource;
+  pythFeedId: Uint8Array;
+}
+
+export interface MarketParamsUpdatedEvent {
+  marketIndex: number;
+  old: MarketParams;
+  new: MarketParams;
+}
+
+export interface MarketSettledEvent {
+  marketIndex: number;
+  settlementPrice: bigint;
+  settledAt: bigint;
+  byTimelock: boolean;
+  finalIndexDelta: bigint;
+  openInterest: bigint;
+}
+
+export interface MarketStatusChangedEvent {
+  marketIndex: number;
+  oldStatus: MarketStatus;
+  newStatus: MarketStatus;
+  expiresAt: bigint;
+  by: PublicKey;
+}
+
+export interface PositionSettledEvent {
+  marketIndex: number;
+  marginAccount: PublicKey;
+  base: bigint;
+  price: bigint;
+  realizedPnl: bigint;
+  fundingSettled: bigint;
+  openInterestAfter: bigint;
+}
+
+export interface TriggerOrderCancelledEvent {
+  marginAccount: PublicKey;
+  orderId: bigint;
+  reason: number;
+}
+
+/** Every event of the program, by its IDL name, with its data's type. */
+export interface ProgramEvents {
+  AdminActionCancelled: AdminActionCancelledEvent;
+  AdminActionExecuted: AdminActionExecutedEvent;
+  AdminActionQueued: AdminActionQueuedEvent;
+  AdminTransferProposed: AdminTransferProposedEvent;
+  AdminTransferred: AdminTransferredEvent;
+  Bankruptcy: BankruptcyEvent;
+  DelegateSet: DelegateSetEvent;
+  Deposited: DepositedEvent;
+  ExchangeInitialized: ExchangeInitializedEvent;
+  Filled: FilledEvent;
+  FundingSettled: FundingSettledEvent;
+  FundingUpdated: FundingUpdatedEvent;
+  InsuranceDeposited: InsuranceDepositedEvent;
+  Liquidated: LiquidatedEvent;
+  LookupTablesSet: LookupTablesSetEvent;
+  MarginAccountClosed: MarginAccountClosedEvent;
+  MarginAccountCreated: MarginAccountCreatedEvent;
+  MarginModeSet: MarginModeSetEvent;
+  MarketAdded: MarketAddedEvent;
+  MarketOracleChanged: MarketOracleChangedEvent;
+  MarketParamsUpdated: MarketParamsUpdatedEvent;
+  MarketSettled: MarketSettledEvent;
+  MarketStatusChanged: MarketStatusChangedEvent;
+  PortfolioLiquidated: PortfolioLiquidatedEvent;
+  PositionSettled: PositionSettledEvent;
+  TriggerOrderCancelled: TriggerOrderCancelledEvent;
+  TriggerOrderExecuted: TriggerOrderExecutedEvent;
+  TriggerOrderPlaced: TriggerOrderPlacedEvent;
+  Withdrawn: WithdrawnEvent;
+}
+
+export type EventName = keyof ProgramEvents;
+
+/** One event: `name` says which, and types `data` (`if (e.name === "Filled") e.data.price`). */
+export type ProgramEvent = { [K in EventName]: { name: K; data: ProgramEvents[K] } }[EventName];
 
 const EVENT_NAMES = new Set((IDL.events ?? []).map((e) => e.name));
 
@@ -196,13 +322,13 @@ export function parseEvents(logs: readonly string[]): ProgramEvent[] {
   const parser = new EventParser(PROGRAM_ID, coder);
   return [...parser.parseLogs([...logs])].map((e) => {
     if (!EVENT_NAMES.has(e.name)) throw new Error(`unknown event ${e.name}`);
-    return { name: e.name, data: fromIdl({ defined: { name: e.name } }, e.data) as Record<string, unknown> };
+    return { name: e.name, data: fromIdl({ defined: { name: e.name } }, e.data) } as ProgramEvent;
   });
 }
 
 /** The events named `name` in `logs`, typed. */
-export function eventsOf<K extends keyof KnownEvents>(logs: readonly string[], name: K): KnownEvents[K][] {
+export function eventsOf<K extends EventName>(logs: readonly string[], name: K): ProgramEvents[K][] {
   return parseEvents(logs)
-    .filter((e) => e.name === name)
-    .map((e) => e.data as unknown as KnownEvents[K]);
+    .filter((e): e is Extract<ProgramEvent, { name: K }> => e.name === name)
+    .map((e) => e.data as ProgramEvents[K]);
 }

@@ -1,6 +1,9 @@
 // @crossmargin/client: instruction builders (PDAs and health accounts derived), v0 transactions
 // against the exchange's lookup tables, account decoders, Pyth price parsing, events and the risk
 // view of crossmargin margin accounts.
+//
+// First: the global `Buffer` Anchor's coder needs in a browser (see globals.ts).
+import "./globals.js";
 export * from "./accounts.js";
 export * from "./client.js";
 export * from "./constants.js";
@@ -23,3 +26,4 @@ export * from "./oracle.js";
 export * from "./pda.js";
 export * from "./risk.js";
 export * from "./tx.js";
+export * from "./units.js";

@@ -4,6 +4,7 @@ import { PublicKey } from "@solana/web3.js";
 
 import {
   ADMIN_ACTION_SEED,
+  ASSOCIATED_TOKEN_PROGRAM_ID,
   BPF_LOADER_UPGRADEABLE_PROGRAM_ID,
   EXCHANGE_SEED,
   MARGIN_ACCOUNT_SEED,
@@ -11,6 +12,7 @@ import {
   PROGRAM_ID,
   PYTH_FEED_SHARD,
   PYTH_PUSH_ORACLE_PROGRAM_ID,
+  TOKEN_PROGRAM_ID,
   TRIGGER_ORDERS_SEED,
   VAULT_SEED,
 } from "./constants.js";
@@ -70,4 +72,13 @@ export function programDataAddress(): PublicKey {
 export function sponsoredFeedAddress(feedId: Uint8Array): PublicKey {
   if (feedId.length !== 32) throw new RangeError("a feed id is 32 bytes");
   return find([u16le(PYTH_FEED_SHARD), feedId], PYTH_PUSH_ORACLE_PROGRAM_ID);
+}
+
+/**
+ * A wallet's associated token account for `mint` (the account wallets and `deposit`'s
+ * `depositorToken` use): the associated-token program's PDA `[owner, token program, mint]`. For
+ * the exchange's USDC: `associatedTokenAddress(wallet.publicKey, exchange.collateralMint)`.
+ */
+export function associatedTokenAddress(owner: PublicKey, mint: PublicKey, tokenProgram: PublicKey = TOKEN_PROGRAM_ID): PublicKey {
+  return find([owner.toBytes(), tokenProgram.toBytes(), mint.toBytes()], ASSOCIATED_TOKEN_PROGRAM_ID);
 }

@@ -8,7 +8,7 @@
 //   standard MM = sum ceil(|b|*p*mm / (BASE*RATIO)),  IM likewise at the conservative price
 //   portfolio: standard less the credit of each margin group (risk/portfolio.rs), at least 25%
 //   liquidatable iff E < MM; free collateral = E_init - IM
-import { BASE_PRECISION, FUNDING_INDEX_SCALE, MarginMode, PORTFOLIO_FLOOR, RATE_PRECISION, RATIO_PRECISION, type TriggerKind } from "./constants.js";
+import { BASE_PRECISION, FUNDING_INDEX_SCALE, MarginMode, MarketStatus, PORTFOLIO_FLOOR, RATE_PRECISION, RATIO_PRECISION, type TriggerKind } from "./constants.js";
 import {
   activeOrders,
   type MarginAccount,
@@ -291,7 +291,7 @@ export function sideIndex(base: bigint, longIndex: bigint, shortIndex: bigint): 
   return base >= 0n ? longIndex : shortIndex;
 }
 
-export function riskParams(market: Market): RiskParams {
+export function riskParams(market: RiskParams): RiskParams {
   return {
     initialMarginRatio: market.initialMarginRatio,
     maintenanceMarginRatio: market.maintenanceMarginRatio,
@@ -333,7 +333,7 @@ function pricedFor(markets: readonly PricedMarket[], marketIndex: number): Price
   return m;
 }
 
-export const isSettled = (m: Pick<Market, "status">): boolean => m.status === 3;
+export const isSettled = (m: Pick<Market, "status">): boolean => m.status === MarketStatus.Settled;
 
 /** The price a market's positions are valued at: its oracle's, or a settled market's settlement price. */
 export function valuationPrice(market: Market, price: OraclePrice): OraclePrice {
@@ -422,6 +422,55 @@ export interface PositionInput {
   symbol: string;
   risk: PositionRisk;
   fundingRatePerDay: bigint;
+}
+
+/** The quote a fill of `base` at `price` leaves in a position: floor(-b * p / BASE) (risk/trade.rs `trade_quote`). */
+export function tradeQuote(base: bigint, price: bigint): bigint {
+  return toI64(divFloor(-base * price, BASE_PRECISION), "trade quote");
+}
+
+/** What a what-if position takes from its market: a decoded `Market` is one. */
+export type WhatIfMarket = Pick<Market, "marketIndex" | "symbol" | keyof RiskParams> & Partial<Pick<Market, "lastFundingRate">>;
+
+/** A hypothetical position: its size, the price it was bought at, and the oracle price to value it at. */
+export interface WhatIf {
+  /** Signed base (1e9 per contract; negative: short). */
+  base: bigint;
+  /** The price it was opened at (1e-6 USDC per contract): its quote is what a fill there leaves. */
+  entryPrice: bigint;
+  /** The oracle price to value it at. */
+  price: bigint;
+  /** Oracle confidence (default 0). */
+  conf?: bigint;
+  /** Oracle ema price (default `price`). */
+  emaPrice?: bigint;
+  /** Unsettled funding, positive when owed (default 0). */
+  fundingOwed?: bigint;
+  /** ppb per day (default the market's last applied premium, as `accountReport` shows it; 0 without one). */
+  fundingRatePerDay?: bigint;
+}
+
+/**
+ * A what-if position for `report()`: the market's index, symbol and margin parameters, the quote a
+ * fill at `entryPrice` leaves, and an oracle price at `price` (confidence 0 and ema `price` unless
+ * given). `report(1_000_000_000n, [whatIfPosition(eth, { base: parseBase("2"), entryPrice:
+ * parsePrice("3000"), price: parsePrice("2700") })])` is 1,000 USDC long 2 ETH bought at 3,000,
+ * at 2,700. Its `risk` is the position's `PositionRisk`.
+ */
+export function whatIfPosition(market: WhatIfMarket, w: WhatIf): PositionInput {
+  if (w.price <= 0n || w.entryPrice <= 0n) throw new RangeError("what-if prices must be positive");
+  return {
+    symbol: market.symbol,
+    fundingRatePerDay: w.fundingRatePerDay ?? (market.lastFundingRate ?? 0n) * 1_000n,
+    risk: {
+      marketIndex: market.marketIndex,
+      base: w.base,
+      quote: tradeQuote(w.base, w.entryPrice),
+      fundingOwed: w.fundingOwed ?? 0n,
+      price: { price: w.price, conf: w.conf ?? 0n, emaPrice: w.emaPrice ?? w.price, publishTime: 0n },
+      params: riskParams(market),
+    },
+  };
 }
 
 /** The report for `collateral` and these positions, in `mode`. */

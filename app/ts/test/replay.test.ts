@@ -5,14 +5,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
+import { EventParser } from "@coral-xyz/anchor";
 import { PublicKey } from "@solana/web3.js";
 
 import {
+  coder,
   decodeQueuedAction,
   fetchExchange,
   fetchMarginAccount,
   fetchQueuedActions,
   fetchRiskReport,
+  fromIdl,
   ix,
   marginAccountAddress,
   parseEvents,
@@ -113,4 +116,33 @@ test("events parse from each replayed transaction's logs as the program emitted 
   assert.ok(checked >= 8);
   // another program's data lines are not ours
   assert.deepEqual(parseEvents(["Program 11111111111111111111111111111111 invoke [1]", `Program data: ${"AAAA"}`, "Program 11111111111111111111111111111111 success"]), []);
+});
+
+test("Anchor's own EventParser reads every replayed step's logs (validator form) as parseEvents does", () => {
+  const parser = new EventParser(PROGRAM_ID, coder);
+  let events = 0;
+  for (const step of replay.steps) {
+    // the validator's form: each invoke and each success once, nested as a stack
+    const depth: string[] = [];
+    for (const line of step.logs as string[]) {
+      const invoke = /^Program (\w+) invoke \[(\d+)\]$/.exec(line);
+      if (invoke !== null) {
+        assert.equal(Number(invoke[2]), depth.length + 1, `${step.step}: ${line}`);
+        depth.push(invoke[1] as string);
+      }
+      const done = /^Program (\w+) (success|failed: .*)$/.exec(line);
+      if (done !== null) assert.equal(depth.pop(), done[1], `${step.step}: ${line}`);
+    }
+    assert.deepEqual(depth, [], step.step);
+    const anchors = [...parser.parseLogs(step.logs)];
+    const ours = parseEvents(step.logs);
+    assert.deepEqual(anchors.map((e) => e.name), ours.map((e) => e.name), step.step);
+    assert.deepEqual(anchors.map((e) => e.name), step.events.map((e: Json) => e.name), step.step);
+    anchors.forEach((e, i) => assert.deepEqual(fromIdl({ defined: { name: e.name } }, e.data), ours[i]?.data, `${step.step}: ${e.name}`));
+    events += anchors.length;
+  }
+  assert.ok(events >= 20, `${events} events`);
+  // what native program-test writes (each invoke and success twice) is what 0.32's parser refuses
+  const doubled = (replay.steps[7].logs as string[]).flatMap((l) => (/ (invoke \[\d+\]|success)$/.test(l) ? [l, l] : [l]));
+  assert.throws(() => [...parser.parseLogs(doubled)], /Expected the stack to have elements/);
 });

@@ -4,13 +4,15 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
-import { type AccountInfo, AddressLookupTableAccount, PublicKey } from "@solana/web3.js";
+import { utils } from "@coral-xyz/anchor";
+import { type AccountInfo, AddressLookupTableAccount, type GetProgramAccountsFilter, PublicKey } from "@solana/web3.js";
 
 import { ADDRESS_LOOKUP_TABLE_PROGRAM_ID, PROGRAM_ID } from "../src/index.js";
 import type {
   AccountLike,
   AccountReader,
   AdminAction,
+  ProgramAccountsReader,
   DelegateLimits,
   MarketParams,
   OraclePrice,
@@ -151,7 +153,7 @@ export function lookupTableData(authority: PublicKey | undefined, addresses: rea
 }
 
 /** An in-memory cluster answering `getMultipleAccountsInfo` and `getAddressLookupTable` as an RPC node would. */
-export class MemoryCluster implements AccountReader {
+export class MemoryCluster implements AccountReader, ProgramAccountsReader {
   readonly accounts = new Map<string, AccountInfo<Buffer>>();
   calls = 0;
 
@@ -163,6 +165,19 @@ export class MemoryCluster implements AccountReader {
   async getMultipleAccountsInfo(keys: PublicKey[]): Promise<(AccountInfo<Buffer> | null)[]> {
     this.calls += 1;
     return keys.map((k) => this.accounts.get(k.toBase58()) ?? null);
+  }
+
+  /** `dataSize` and base58 `memcmp` filters, as the RPC applies them. */
+  async getProgramAccounts(programId: PublicKey, config: { filters: GetProgramAccountsFilter[] }): Promise<{ pubkey: PublicKey; account: AccountInfo<Buffer> }[]> {
+    this.calls += 1;
+    const matches = (data: Buffer, f: GetProgramAccountsFilter): boolean => {
+      if ("dataSize" in f) return data.length === f.dataSize;
+      const want = f.memcmp.encoding === "base64" ? Buffer.from(f.memcmp.bytes, "base64") : Buffer.from(utils.bytes.bs58.decode(f.memcmp.bytes));
+      return data.subarray(f.memcmp.offset, f.memcmp.offset + want.length).equals(want);
+    };
+    return [...this.accounts.entries()]
+      .filter(([, a]) => a.owner.equals(programId) && config.filters.every((f) => matches(a.data, f)))
+      .map(([k, account]) => ({ pubkey: new PublicKey(k), account }));
   }
 
   async getAddressLookupTable(key: PublicKey): Promise<{ context: { slot: number }; value: AddressLookupTableAccount | null }> {

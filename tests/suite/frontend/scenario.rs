@@ -140,20 +140,6 @@ fn hex_bytes(h: &str) -> [u8; 32] {
     std::array::from_fn(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
 }
 
-/// Natively, the event stub can only write `sol_log_data` through `sol_log`, so its lines read
-/// `Program log: Program data: <base64>`; a validator writes `Program data: <base64>`
-/// (`stable_log::program_data`). The logs handed to the TS client are the validator's form.
-fn as_validator_logs(logs: &[String]) -> Vec<String> {
-    logs.iter()
-        .map(|l| {
-            l.strip_prefix("Program log: ")
-                .filter(|r| r.starts_with("Program data: "))
-                .unwrap_or(l)
-                .to_string()
-        })
-        .collect()
-}
-
 /// The events in `logs` as the Rust side decodes them: every `Program data:` line named by its
 /// IDL discriminator, with the fields of the trading events spelled out.
 fn events_json(logs: &[String]) -> Vec<Value> {
@@ -272,7 +258,6 @@ async fn the_typescript_scenario_replays_in_program_test() {
         match (&step["expect"], result) {
             (Value::String(ok), Ok(logs)) if ok == "ok" => {
                 filled.extend(events::<Filled>(&logs));
-                let logs = as_validator_logs(&logs);
                 step_logs.push(json!({"step": name, "logs": logs, "events": events_json(&logs)}));
                 last_logs = logs;
             }

@@ -64,8 +64,10 @@ pub fn program_test() -> ProgramTest {
 /// program-test writes each `invoke` and `success` line of a native program twice (once from
 /// the runtime, once from the builtin's own logger); a validator writes each once. A native
 /// program's CPI is logged first by program-test's stub at depth `[1]` and then by the runtime at
-/// its true depth. This keeps the validator's form: a `success` line equal to the one before it is
-/// dropped, and of two consecutive `invoke` lines of one program the last (the runtime's) is kept.
+/// its true depth; and an event goes to the log as `Program log: Program data: ...`. This keeps
+/// the validator's form: a `success` or `failed` line equal to the one before it is dropped, of
+/// two consecutive `invoke` lines of one program the last (the runtime's) is kept, and event lines
+/// read `Program data: ...`.
 pub fn validator_logs(logs: Vec<String>) -> Vec<String> {
     fn invoked(line: &str) -> Option<&str> {
         let rest = line.strip_prefix("Program ")?;
@@ -74,7 +76,14 @@ pub fn validator_logs(logs: Vec<String>) -> Vec<String> {
     }
     let mut out: Vec<String> = Vec::with_capacity(logs.len());
     for line in logs {
-        if line.starts_with("Program ") && line.ends_with(" success") && out.last() == Some(&line) {
+        // the event stub's `sol_log` adds a `Program log: ` a validator does not write
+        let line = match line.strip_prefix("Program log: ") {
+            Some(rest) if rest.starts_with("Program data: ") => rest.to_string(),
+            _ => line,
+        };
+        let closing = line.starts_with("Program ")
+            && (line.ends_with(" success") || line.contains(" failed: "));
+        if closing && out.last() == Some(&line) {
             continue;
         }
         if let (Some(program), Some(last)) = (invoked(&line), out.last()) {
@@ -102,6 +111,7 @@ mod tests {
             "Program S success",
             "Program S success",
             "Program log: x",
+            "Program log: Program data: AQID",
             "Program P success",
             "Program P success",
         ];
@@ -110,6 +120,7 @@ mod tests {
             "Program S invoke [2]",
             "Program S success",
             "Program log: x",
+            "Program data: AQID",
             "Program P success",
         ];
         let got = validator_logs(native.iter().map(|s| s.to_string()).collect());
@@ -120,9 +131,9 @@ mod tests {
 // Natively, Anchor's `emit!` calls `sol_log_data`, which program-test's syscall stubs leave to the
 // default (a print to stdout). This wrapper forwards every syscall to program-test's stubs and
 // puts `sol_log_data` into the transaction log through `sol_log`, so events can be read from the
-// logs. The line reads `Program log: Program data: <base64>` (a validator writes `Program data:
-// <base64>`; the stubs cannot reach the log collector without the `Program log:` prefix), so readers
-// look for `Program data: ` anywhere in a line.
+// logs. The stubs cannot reach the log collector without the `Program log:` prefix, so the line
+// reads `Program log: Program data: <base64>` there; `validator_logs` gives it the validator's form
+// (`Program data: <base64>`) in everything the embedded chain returns.
 struct EventLogStubs {
     inner: Box<dyn SyscallStubs>,
 }
@@ -250,6 +261,9 @@ pub struct Processed {
     pub logs: Vec<String>,
     pub error: Option<TransactionError>,
     pub transaction: VersionedTransaction,
+    /// Whether the bank executed it (and charged its fee); false when it was refused before
+    /// execution (blockhash, account locks, sanitization).
+    pub executed: bool,
 }
 
 /// How many processed transactions the journal keeps.
@@ -321,6 +335,7 @@ impl EmbeddedChain {
                 error: TransactionError::ClusterMaintenance,
                 logs: vec![e.to_string()],
             })?;
+        let executed = out.metadata.is_some();
         let logs = validator_logs(out.metadata.map(|m| m.log_messages).unwrap_or_default());
         if self.journal.len() == JOURNAL_LEN {
             self.journal.pop_front();
@@ -331,6 +346,7 @@ impl EmbeddedChain {
             logs: logs.clone(),
             error: out.result.clone().err(),
             transaction: tx,
+            executed,
         });
         self.processed += 1;
         match out.result {

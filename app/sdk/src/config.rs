@@ -1,11 +1,20 @@
-//! The deploy script's config format (`migrations/*.json`, camelCase), read by `localnet
-//! --bootstrap` and `admin queue add-market`.
+//! The deploy script's config format (`migrations/*.json`, camelCase): read by the local node's
+//! bootstrap, `crossmargin admin queue add-market`, and (in TypeScript) `migrations/deploy.ts`.
 
 use anchor_lang::prelude::Pubkey;
-use cross_margin::state::{MarketParams, OracleSource};
+use cross_margin::state::{AdminAction, MarketParams, OracleSource};
 use serde::Deserialize;
 
-use crate::error::CliError;
+/// A config that cannot be used, in one sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl ConfigError {
+    fn new(msg: impl Into<String>) -> Self {
+        ConfigError(msg.into())
+    }
+}
 
 /// A u64 given as a number or a string (JSON numbers lose precision past 2^53).
 #[derive(Debug, Clone, Copy)]
@@ -96,23 +105,23 @@ pub struct MarketConfig {
 }
 
 impl MarketConfig {
-    pub fn source(&self) -> Result<OracleSource, CliError> {
+    pub fn source(&self) -> Result<OracleSource, ConfigError> {
         match self.oracle_source.as_str() {
             "pyth-pull" => Ok(OracleSource::PythPull),
             "pyth-legacy" => Ok(OracleSource::PythLegacy),
-            s => Err(CliError::new(format!(
+            s => Err(ConfigError::new(format!(
                 "{}: oracleSource must be \"pyth-pull\" or \"pyth-legacy\", got \"{s}\"",
                 self.symbol
             ))),
         }
     }
 
-    pub fn feed_id(&self) -> Result<[u8; 32], CliError> {
+    pub fn feed_id(&self) -> Result<[u8; 32], ConfigError> {
         let Some(hex) = &self.pyth_feed_id else {
             return Ok([0; 32]);
         };
         let hex = hex.trim_start_matches("0x");
-        let bad = || CliError::new(format!("{}: pythFeedId must be 64 hex digits", self.symbol));
+        let bad = || ConfigError::new(format!("{}: pythFeedId must be 64 hex digits", self.symbol));
         if hex.len() != 64 {
             return Err(bad());
         }
@@ -123,10 +132,10 @@ impl MarketConfig {
         Ok(out)
     }
 
-    pub fn symbol_bytes(&self) -> Result<[u8; 16], CliError> {
+    pub fn symbol_bytes(&self) -> Result<[u8; 16], ConfigError> {
         let b = self.symbol.as_bytes();
         if b.is_empty() || b.len() > 16 {
-            return Err(CliError::new(format!(
+            return Err(ConfigError::new(format!(
                 "symbol '{}' must be 1 to 16 bytes",
                 self.symbol
             )));
@@ -136,12 +145,47 @@ impl MarketConfig {
         Ok(out)
     }
 
-    pub fn oracle_key(&self) -> Result<Option<Pubkey>, CliError> {
+    /// The `AddMarket` a market of the deploy config describes.
+    pub fn add_market_action(&self) -> Result<AdminAction, ConfigError> {
+        let source = self.source()?;
+        let feed = self.feed_id()?;
+        let oracle = match (self.oracle_key()?, source) {
+            (Some(k), _) => k,
+            (None, cross_margin::state::OracleSource::PythPull) => {
+                crate::pda::sponsored_feed(&feed)
+            }
+            (None, _) => {
+                return Err(ConfigError::new(format!(
+                    "{}: a legacy market needs its oracle address",
+                    self.symbol
+                )))
+            }
+        };
+        if source == cross_margin::state::OracleSource::PythPull
+            && oracle != crate::pda::sponsored_feed(&feed)
+        {
+            return Err(ConfigError::new(format!(
+                "{}: {oracle} is not the sponsored Pyth feed account of its feed id ({}); the program lists only that one",
+                self.symbol,
+                crate::pda::sponsored_feed(&feed)
+            )));
+        }
+        Ok(AdminAction::AddMarket {
+            symbol: self.symbol_bytes()?,
+            oracle,
+            oracle_source: source,
+            pyth_feed_id: feed,
+            tokens_per_contract: self.tokens_per_contract.map_or(1, |u| u.0),
+            params: self.params.to_params(),
+        })
+    }
+
+    pub fn oracle_key(&self) -> Result<Option<Pubkey>, ConfigError> {
         self.oracle
             .as_deref()
             .map(|s| {
                 s.parse().map_err(|_| {
-                    CliError::new(format!("{}: oracle '{s}' is not an address", self.symbol))
+                    ConfigError::new(format!("{}: oracle '{s}' is not an address", self.symbol))
                 })
             })
             .transpose()
@@ -165,13 +209,14 @@ pub struct DeployConfig {
 }
 
 impl DeployConfig {
-    pub fn parse(text: &str) -> Result<Self, CliError> {
-        serde_json::from_str(text).map_err(|e| CliError::new(format!("config is not valid: {e}")))
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        serde_json::from_str(text)
+            .map_err(|e| ConfigError::new(format!("config is not valid: {e}")))
     }
 
-    pub fn read(path: &std::path::Path) -> Result<Self, CliError> {
+    pub fn read(path: &std::path::Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| CliError::new(format!("cannot read {}: {e}", path.display())))?;
+            .map_err(|e| ConfigError::new(format!("cannot read {}: {e}", path.display())))?;
         Self::parse(&text)
     }
 }
