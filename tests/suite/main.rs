@@ -14,6 +14,7 @@ mod incidents;
 mod keeper;
 mod liquidation;
 mod localnet;
+mod maker;
 mod margin_accounts;
 mod oracles;
 mod portfolio;

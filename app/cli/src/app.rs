@@ -104,6 +104,36 @@ pub enum Command {
         #[arg(long, default_value = "1")]
         sol: String,
     },
+    /// The reference market maker: quotes over HTTP and co-signs the taker's fill.
+    Maker {
+        #[command(flatten)]
+        chain: ChainArgs,
+        #[command(subcommand)]
+        command: MakerCommand,
+    },
+    /// Buys or sells through market makers: asks each for a quote, checks the transaction it
+    /// returns (one fill of this market, size and maker, within --max-slippage of the oracle,
+    /// nothing else), takes the best, signs and sends it.
+    Trade {
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// The market (symbol or index).
+        market: String,
+        side: Side,
+        /// Base size, whole units (e.g. 0.5).
+        size: String,
+        /// A maker's URL (repeat for several).
+        #[arg(long = "maker", required = true)]
+        makers: Vec<String>,
+        /// The worst price accepted, basis points from the oracle.
+        #[arg(long, default_value_t = 50)]
+        max_slippage: u32,
+        /// The largest compute-unit price a maker may make you pay, micro-lamports.
+        #[arg(long, default_value_t = 100_000)]
+        max_priority_fee: u64,
+        #[arg(long, default_value_t = 0)]
+        sub: u16,
+    },
     /// Admin changes through the timelock, and the protective status.
     Admin {
         #[command(flatten)]
@@ -219,6 +249,27 @@ pub struct OrderArgs {
     pub expiry_hours: u32,
     #[arg(long, default_value_t = 0)]
     pub sub: u16,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Side {
+    Buy,
+    Sell,
+}
+
+#[derive(Subcommand)]
+pub enum MakerCommand {
+    /// Serves GET /markets and POST /quote on --port, quoting from the keypair's margin account
+    /// --sub as the config says, until interrupted.
+    Run {
+        /// The maker's config (JSON): markets with spread, sizes, inventory and skew.
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value_t = 0)]
+        sub: u16,
+    },
 }
 
 #[derive(Subcommand)]
@@ -457,6 +508,87 @@ pub async fn run(cli: Cli) -> Result<String, CliError> {
             crate::localnet::faucet(&chain.url, who, amount, lamports as u64)
                 .await
                 .map_err(at(&url))
+        }
+        Command::Maker {
+            chain,
+            command: MakerCommand::Run { config, port, sub },
+        } => {
+            let text = std::fs::read_to_string(&config)
+                .map_err(|e| CliError::input(format!("cannot read {}: {e}", config.display())))?;
+            let cfg = crossmargin_maker::MakerConfig::parse(&text).map_err(CliError::input)?;
+            let (rpc, kp) = signing_chain(&chain)?;
+            let handle = crossmargin_maker::spawn(rpc, kp, sub, cfg);
+            let server = crossmargin_maker::serve(
+                handle.clone(),
+                std::net::SocketAddr::from(([0, 0, 0, 0], port)),
+            )
+            .await
+            .map_err(|e| CliError::new(format!("cannot listen on port {port}: {e}")))?;
+            eprintln!(
+                "crossmargin maker: {} quoting from {} (GET /markets, POST /quote); Ctrl-C stops it",
+                server.url(),
+                handle.maker_account
+            );
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(|e| CliError::new(format!("cannot wait for Ctrl-C: {e}")))?;
+            server.stop().await;
+            Ok("maker stopped".into())
+        }
+        Command::Trade {
+            chain,
+            market,
+            side,
+            size,
+            makers,
+            max_slippage,
+            max_priority_fee,
+            sub,
+        } => {
+            let base = parse_size(&size)?;
+            let base = i64::try_from(base).map_err(|_| CliError::input("size is too large"))?;
+            let url = chain.url.clone();
+            let (mut rpc, kp) = signing_chain(&chain)?;
+            let state = crossmargin_keeper::load_exchange(&mut rpc)
+                .await
+                .map_err(|e| at(&url)(e.into()))?;
+            let market_index = account::market_by_name(&state, &market)?;
+            let req = crossmargin_keeper::rfq::TakeRequest {
+                sub_account: sub,
+                market_index,
+                size: match side {
+                    Side::Buy => base,
+                    Side::Sell => -base,
+                },
+                max_slippage_bps: max_slippage,
+                max_compute_unit_price: max_priority_fee,
+                makers,
+                timeout: Duration::from_secs(10),
+            };
+            let report = crossmargin_keeper::rfq::take(&mut rpc, &kp, &req)
+                .await
+                .map_err(|e| match e {
+                    crossmargin_keeper::rfq::TakeError::Chain(c) => at(&url)(c.into()),
+                    other => CliError::new(other.to_string()),
+                })?;
+            let (maker, price, sig) = report.taken.expect("a taken quote");
+            let mut out = format!(
+                "{} {size} {} at {} (oracle {}, limit {}) from {maker}: {sig}",
+                match side {
+                    Side::Buy => "bought",
+                    Side::Sell => "sold",
+                },
+                state.markets[&market_index].market.symbol_str(),
+                crate::usd_price(price),
+                crate::usd_price(report.oracle_price),
+                crate::usd_price(report.limit_price),
+            );
+            for o in &report.offers {
+                if let crossmargin_keeper::rfq::Offer::Rejected { url, why } = o {
+                    out.push_str(&format!("\n  refused {url}: {why}"));
+                }
+            }
+            Ok(out)
         }
         Command::Admin { chain, command } => {
             let url = chain.url.clone();

@@ -79,6 +79,9 @@ pub trait Chain {
         prefix: &[u8],
     ) -> Result<Vec<(Pubkey, Account)>, ChainError>;
     async fn latest_blockhash(&mut self) -> Result<Hash, ChainError>;
+    /// The latest blockhash, the last block height at which a transaction using it lands, and
+    /// the current block height (a quote's validity).
+    async fn blockhash_validity(&mut self) -> Result<(Hash, u64, u64), ChainError>;
     /// Simulates a signed transaction (signatures are not checked).
     async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError>;
     /// Sends a signed transaction and waits until it is confirmed or failed.

@@ -12,6 +12,7 @@ pub mod keeper;
 pub mod markets;
 pub mod plan;
 pub mod pyth;
+pub mod rfq;
 pub mod rpc;
 pub mod scan;
 pub mod triggers;

@@ -114,6 +114,16 @@ impl Chain for RpcChain {
         self.client.get_latest_blockhash().await.map_err(classify)
     }
 
+    async fn blockhash_validity(&mut self) -> Result<(Hash, u64, u64), ChainError> {
+        let (hash, last_valid) = self
+            .client
+            .get_latest_blockhash_with_commitment(CommitmentConfig::confirmed())
+            .await
+            .map_err(classify)?;
+        let height = self.client.get_block_height().await.map_err(classify)?;
+        Ok((hash, last_valid, height))
+    }
+
     async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError> {
         let config = RpcSimulateTransactionConfig {
             sig_verify: false,

@@ -29,7 +29,7 @@ function u16(v: number, what: string): number {
   return v;
 }
 
-export function findExchangePda(config?: Config): Promise<ProgramDerivedAddress> {
+export async function findExchangePda(config?: Config): Promise<ProgramDerivedAddress> {
   return pda([utf8("exchange")], config);
 }
 
@@ -39,26 +39,26 @@ export async function findVaultPda(config?: Config): Promise<ProgramDerivedAddre
   return pda([utf8("vault"), getAddressEncoder().encode(exchange)], config);
 }
 
-export function findMarketPda(seeds: { marketIndex: number }, config?: Config): Promise<ProgramDerivedAddress> {
+export async function findMarketPda(seeds: { marketIndex: number }, config?: Config): Promise<ProgramDerivedAddress> {
   return pda([utf8("market"), getU16Encoder().encode(u16(seeds.marketIndex, "marketIndex"))], config);
 }
 
-export function findMarginAccountPda(seeds: { owner: Address; subAccountId: number }, config?: Config): Promise<ProgramDerivedAddress> {
+export async function findMarginAccountPda(seeds: { owner: Address; subAccountId: number }, config?: Config): Promise<ProgramDerivedAddress> {
   return pda([utf8("margin_account"), getAddressEncoder().encode(seeds.owner), getU16Encoder().encode(u16(seeds.subAccountId, "subAccountId"))], config);
 }
 
 /** Queued admin change number `actionId` (a `QueuedAction`). */
-export function findQueuedActionPda(seeds: { actionId: number | bigint }, config?: Config): Promise<ProgramDerivedAddress> {
+export async function findQueuedActionPda(seeds: { actionId: number | bigint }, config?: Config): Promise<ProgramDerivedAddress> {
   return pda([utf8("admin_action"), getU64Encoder().encode(seeds.actionId)], config);
 }
 
 /** The trigger-order account of a margin account. */
-export function findTriggerOrdersPda(seeds: { marginAccount: Address }, config?: Config): Promise<ProgramDerivedAddress> {
+export async function findTriggerOrdersPda(seeds: { marginAccount: Address }, config?: Config): Promise<ProgramDerivedAddress> {
   return pda([utf8("trigger_orders"), getAddressEncoder().encode(seeds.marginAccount)], config);
 }
 
 /** A wallet's associated token account for `mint` (a deposit's `depositorToken`): `[owner, token program, mint]`. */
-export function findAssociatedTokenPda(seeds: { owner: Address; mint: Address; tokenProgram?: Address }): Promise<ProgramDerivedAddress> {
+export async function findAssociatedTokenPda(seeds: { owner: Address; mint: Address; tokenProgram?: Address }): Promise<ProgramDerivedAddress> {
   const enc = getAddressEncoder();
   return getProgramDerivedAddress({
     programAddress: ASSOCIATED_TOKEN_PROGRAM_ADDRESS,

@@ -10,6 +10,7 @@ pub mod health;
 pub mod instructions;
 pub mod oracle;
 pub mod pda;
+pub mod rfq;
 pub mod risk;
 pub mod tx;
 

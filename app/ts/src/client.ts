@@ -1,7 +1,7 @@
 // Reading state from a cluster: the accounts a frontend shows, decoded (each one's owner checked
 // first), and the risk view of an account from its markets, their Pyth prices and its trigger
-// orders. Only `getMultipleAccountsInfo` is used, so any `Connection` (or a cache that answers
-// the same call) works.
+// orders. Only `getMultipleAccountsInfo` is used (and `getProgramAccounts` to list an owner's
+// sub-accounts), so any `Connection` (or a cache that answers the same calls) works.
 import { utils } from "@coral-xyz/anchor";
 import type { AccountInfo, Connection, GetProgramAccountsFilter, PublicKey } from "@solana/web3.js";
 import type { Buffer } from "buffer";

@@ -155,6 +155,8 @@ export function lookupTableData(authority: PublicKey | undefined, addresses: rea
 /** An in-memory cluster answering `getMultipleAccountsInfo` and `getAddressLookupTable` as an RPC node would. */
 export class MemoryCluster implements AccountReader, ProgramAccountsReader {
   readonly accounts = new Map<string, AccountInfo<Buffer>>();
+  /** Confirmed transactions' log messages, by signature (`getTransaction`). */
+  readonly transactions = new Map<string, string[]>();
   calls = 0;
 
   set(address: PublicKey | string, owner: PublicKey | string, data: Uint8Array, lamports = 1): void {
@@ -165,6 +167,15 @@ export class MemoryCluster implements AccountReader, ProgramAccountsReader {
   async getMultipleAccountsInfo(keys: PublicKey[]): Promise<(AccountInfo<Buffer> | null)[]> {
     this.calls += 1;
     return keys.map((k) => this.accounts.get(k.toBase58()) ?? null);
+  }
+
+  async getLatestBlockhash(): Promise<{ blockhash: string; lastValidBlockHeight: number }> {
+    return { blockhash: PublicKey.default.toBase58(), lastValidBlockHeight: 0 };
+  }
+
+  async getTransaction(signature: string, _config: { maxSupportedTransactionVersion: number }): Promise<{ meta: { logMessages: string[] } } | null> {
+    const logs = this.transactions.get(signature);
+    return logs === undefined ? null : { meta: { logMessages: logs } };
   }
 
   /** `dataSize` and base58 `memcmp` filters, as the RPC applies them. */

@@ -612,6 +612,18 @@ impl Chain for EmbeddedChain {
             .map_err(|f| ChainError::Unavailable(f.logs.join("; ")))
     }
 
+    async fn blockhash_validity(&mut self) -> Result<(Hash, u64, u64), ChainError> {
+        let hash = self.latest_blockhash().await?;
+        let slot = self
+            .ctx
+            .banks_client
+            .get_root_slot()
+            .await
+            .map_err(|e| ChainError::Unavailable(e.to_string()))?;
+        // one block per slot; a blockhash lands for 150 blocks
+        Ok((hash, slot + 150, slot))
+    }
+
     async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError> {
         let out = self
             .ctx
