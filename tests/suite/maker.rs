@@ -607,3 +607,75 @@ async fn the_taker_refuses_every_tampered_quote() {
     w.server.stop().await;
     w.node.stop().await;
 }
+
+/// The keeper, configured to unwind through the maker, liquidates an account and sells what it
+/// took over back to the maker in the same round, within its slippage bound.
+#[tokio::test]
+async fn the_keeper_unwinds_what_it_took_over_through_the_maker() {
+    let w = world().await;
+    let trader = funded(&w.rpc, 1_000 * USDC).await;
+    let mut chain = RpcChain::new(&w.node.url(), trader.insecure_clone());
+    let buy = TakeRequest {
+        sub_account: 0,
+        market_index: 0,
+        size: 60 * ONE,
+        max_slippage_bps: 50,
+        max_compute_unit_price: 100_000,
+        makers: vec![w.server.url()],
+        timeout: Duration::from_secs(5),
+    };
+    take(&mut chain, &trader, &buy).await.unwrap();
+    // SOL at 140: E = 1,000 - 9.0 of spread - 4.5 of fee - 600 < MM = 420
+    w.rpc
+        .send::<Value>(
+            RpcRequest::Custom {
+                method: "localnet_setPrice",
+            },
+            json!(["SOL-PERP", 140_000_000]),
+        )
+        .await
+        .unwrap();
+    let keeper = funded(&w.rpc, 50_000 * USDC).await;
+    let mut kchain = RpcChain::new(&w.node.url(), keeper.insecure_clone());
+    let mut bot = crossmargin_keeper::Keeper::new(
+        keeper.insecure_clone(),
+        pda::margin_account(&keeper.pubkey(), 0),
+        crossmargin_keeper::KeeperConfig {
+            unwind: Some(crossmargin_keeper::keeper::Unwind {
+                makers: vec![w.server.url()],
+                max_slippage_bps: 100,
+                max_compute_unit_price: 100_000,
+            }),
+            ..Default::default()
+        },
+    );
+    let r = bot.run_once(&mut kchain).await.unwrap();
+    assert!(
+        r.failures.is_empty() && r.unwind_failures.is_empty(),
+        "{r:?}"
+    );
+    assert!(r.liquidations >= 1 && r.unwinds >= 1, "{r:?}");
+    let k = decode::decode_margin_account(
+        &w.rpc
+            .get_account(&pda::margin_account(&keeper.pubkey(), 0))
+            .await
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    assert!(
+        k.position(0).is_none(),
+        "the keeper holds nothing after unwinding"
+    );
+    let t = decode::decode_margin_account(
+        &w.rpc
+            .get_account(&pda::margin_account(&trader.pubkey(), 0))
+            .await
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    assert!(t.position(0).map_or(0, |p| p.base) < 60 * ONE);
+    w.server.stop().await;
+    w.node.stop().await;
+}

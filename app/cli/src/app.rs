@@ -267,6 +267,9 @@ pub enum MakerCommand {
         config: PathBuf,
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "0.0.0.0")]
+        listen: std::net::IpAddr,
         #[arg(long, default_value_t = 0)]
         sub: u16,
     },
@@ -288,6 +291,13 @@ pub enum KeeperCommand {
         priority_fee: u64,
         #[arg(long, default_value_t = 0)]
         sub: u16,
+        /// Sell what the keeper takes over back through this market maker (repeat for several;
+        /// off unless given).
+        #[arg(long = "unwind-maker")]
+        unwind_makers: Vec<String>,
+        /// The worst unwind price accepted, basis points from the oracle.
+        #[arg(long, default_value_t = 100)]
+        unwind_slippage: u32,
     },
 }
 
@@ -442,6 +452,8 @@ pub async fn run(cli: Cli) -> Result<String, CliError> {
                     rounds,
                     priority_fee,
                     sub,
+                    unwind_makers,
+                    unwind_slippage,
                 },
         } => {
             let url = chain.url.clone();
@@ -452,6 +464,11 @@ pub async fn run(cli: Cli) -> Result<String, CliError> {
                     priority_fee,
                     ..SendOptions::default()
                 },
+                unwind: (!unwind_makers.is_empty()).then(|| crossmargin_keeper::keeper::Unwind {
+                    makers: unwind_makers,
+                    max_slippage_bps: unwind_slippage,
+                    max_compute_unit_price: priority_fee.max(100_000),
+                }),
                 ..KeeperConfig::default()
             };
             let mut keeper = Keeper::new(kp, liquidator, config);
@@ -467,8 +484,8 @@ pub async fn run(cli: Cli) -> Result<String, CliError> {
                 )));
             }
             Ok(format!(
-                "keeper stopped after its rounds; last round: {} accounts, {} liquidations, {} trigger orders, {} positions settled",
-                last.accounts_scanned, last.liquidations, last.trigger_executions, last.positions_settled
+                "keeper stopped after its rounds; last round: {} accounts, {} liquidations, {} trigger orders, {} positions settled, {} unwound",
+                last.accounts_scanned, last.liquidations, last.trigger_executions, last.positions_settled, last.unwinds
             ))
         }
         Command::Localnet {
@@ -511,22 +528,35 @@ pub async fn run(cli: Cli) -> Result<String, CliError> {
         }
         Command::Maker {
             chain,
-            command: MakerCommand::Run { config, port, sub },
+            command:
+                MakerCommand::Run {
+                    config,
+                    port,
+                    listen,
+                    sub,
+                },
         } => {
             let text = std::fs::read_to_string(&config)
                 .map_err(|e| CliError::input(format!("cannot read {}: {e}", config.display())))?;
             let cfg = crossmargin_maker::MakerConfig::parse(&text).map_err(CliError::input)?;
             let (rpc, kp) = signing_chain(&chain)?;
             let handle = crossmargin_maker::spawn(rpc, kp, sub, cfg);
-            let server = crossmargin_maker::serve(
-                handle.clone(),
-                std::net::SocketAddr::from(([0, 0, 0, 0], port)),
-            )
-            .await
-            .map_err(|e| CliError::new(format!("cannot listen on port {port}: {e}")))?;
+            let server =
+                crossmargin_maker::serve(handle.clone(), std::net::SocketAddr::new(listen, port))
+                    .await
+                    .map_err(|e| CliError::new(format!("cannot listen on port {port}: {e}")))?;
+            // one JSON line for whoever started it (a test, a supervisor), then a sentence
+            let local = if listen.is_unspecified() {
+                format!("http://127.0.0.1:{}", server.addr.port())
+            } else {
+                server.url()
+            };
+            println!(
+                "{}",
+                serde_json::json!({"url": local, "maker": handle.maker.to_string(), "makerAccount": handle.maker_account.to_string()})
+            );
             eprintln!(
-                "crossmargin maker: {} quoting from {} (GET /markets, POST /quote); Ctrl-C stops it",
-                server.url(),
+                "crossmargin maker: {local} quoting from {} (GET /markets, POST /quote); Ctrl-C stops it",
                 handle.maker_account
             );
             tokio::signal::ctrl_c()

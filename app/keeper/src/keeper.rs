@@ -36,6 +36,18 @@ pub struct KeeperConfig {
     pub rescan_every: u64,
     /// Execute trigger orders that are due.
     pub execute_triggers: bool,
+    /// Sell what the keeper took over back through these market makers (off by default).
+    pub unwind: Option<Unwind>,
+}
+
+/// Unwinding through market makers: each round, every position the keeper's account holds is
+/// closed with the best quote that passes the taker's checks, within `max_slippage_bps` of the
+/// oracle.
+#[derive(Clone, Debug)]
+pub struct Unwind {
+    pub makers: Vec<String>,
+    pub max_slippage_bps: u32,
+    pub max_compute_unit_price: u64,
 }
 
 impl Default for KeeperConfig {
@@ -47,6 +59,7 @@ impl Default for KeeperConfig {
             max_passes: 8,
             rescan_every: 30,
             execute_triggers: true,
+            unwind: None,
         }
     }
 }
@@ -75,6 +88,9 @@ pub struct RoundReport {
     /// Liquidatable accounts the keeper took a slice of this round and could take no more of:
     /// its own margin is used up until it unwinds what it took.
     pub liquidations_beyond_margin: usize,
+    /// Positions the keeper closed through market makers, and the ones it could not.
+    pub unwinds: usize,
+    pub unwind_failures: Vec<String>,
     pub markets_settled: Vec<u16>,
     pub positions_settled: usize,
     pub failures: Vec<String>,
@@ -571,7 +587,48 @@ impl Keeper {
             self.execute_triggers(chain, &mut report).await?;
         }
         self.liquidate_all(chain, &mut report).await?;
+        if let Some(u) = self.config.unwind.clone() {
+            self.unwind(chain, &u, &mut report).await?;
+        }
         Ok(report)
+    }
+
+    /// Closes every position of the keeper's account through the makers of `u`.
+    async fn unwind<C: Chain>(
+        &mut self,
+        chain: &mut C,
+        u: &Unwind,
+        report: &mut RoundReport,
+    ) -> Result<(), ChainError> {
+        self.refresh_keys(chain, &[self.liquidator]).await?;
+        let Some(me) = self.accounts.get(&self.liquidator).copied() else {
+            return Ok(());
+        };
+        for p in me.open_positions() {
+            let req = crate::rfq::TakeRequest {
+                sub_account: me.sub_account_id,
+                market_index: p.market_index,
+                size: -p.base,
+                max_slippage_bps: u.max_slippage_bps,
+                max_compute_unit_price: u.max_compute_unit_price,
+                makers: u.makers.clone(),
+                timeout: Duration::from_secs(10),
+            };
+            match crate::rfq::take(chain, &self.authority, &req).await {
+                Ok(r) => {
+                    let (maker, price, _) = r.taken.expect("a taken quote");
+                    info!(market = p.market_index, base = -p.base, price, %maker, "unwound");
+                    report.unwinds += 1;
+                }
+                Err(e) => {
+                    warn!(market = p.market_index, error = %e, "cannot unwind");
+                    report
+                        .unwind_failures
+                        .push(format!("market {}: {e}", p.market_index));
+                }
+            }
+        }
+        self.refresh_keys(chain, &[self.liquidator]).await
     }
 
     /// Runs rounds every `interval` (for ever when `rounds` is `None`). Returns the last round's
