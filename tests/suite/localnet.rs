@@ -615,3 +615,143 @@ async fn the_cli_and_the_keeper_run_against_the_local_node() {
     assert_eq!(taken.position(0).unwrap().base, 60_000_000_000 - left);
     node.stop().await;
 }
+
+/// The admin lists a market from the CLI through the timelock: queueing puts the new market and
+/// its oracle in the exchange's lookup table; after the delay anyone executes it; the market then
+/// trades in a v0 transaction against the table.
+#[tokio::test]
+async fn a_market_listed_from_the_cli_joins_the_lookup_table() {
+    use clap::Parser;
+    use crossmargin_cli::app::{run, Cli};
+    let node = node().await;
+    let rpc = client(&node);
+    let dir = std::env::temp_dir().join(format!("crossmargin-localnet-list-{}", node.http.port()));
+    let keys = node.write_keys(&dir).unwrap();
+    let admin = keys[0].to_str().unwrap().to_string();
+    let url = node.url();
+    let feed = "ab".repeat(32);
+    let oracle: String = rpc
+        .send(
+            RpcRequest::Custom {
+                method: "localnet_addFeed",
+            },
+            json!(["DOGE-PERP", feed, 150_000]),
+        )
+        .await
+        .unwrap();
+    let mut config: Value =
+        serde_json::from_str(crossmargin_cli::localnet::DEFAULT_CONFIG).unwrap();
+    let mut doge = config["markets"][0].clone();
+    doge["symbol"] = json!("DOGE-PERP");
+    doge["pythFeedId"] = json!(feed);
+    doge["oracle"] = json!(oracle);
+    doge["params"]["baseLotSize"] = json!("1000000000");
+    doge["params"]["minPositionBase"] = json!("10000000000");
+    doge["params"]["openInterestCap"] = json!("100000000000000000");
+    config["markets"] = json!([doge]);
+    let path = dir.join("doge.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    let cli = |args: Vec<&str>| {
+        let mut all = vec!["crossmargin"];
+        all.extend(args);
+        Cli::try_parse_from(all).unwrap()
+    };
+    let out = run(cli(vec![
+        "admin",
+        "--url",
+        &url,
+        "--keypair",
+        &admin,
+        "queue",
+        "add-market",
+        "--config",
+        path.to_str().unwrap(),
+        "--symbol",
+        "DOGE-PERP",
+    ]))
+    .await
+    .unwrap();
+    assert!(out.contains("queued"), "{out}");
+    let t = tables(&rpc).await;
+    let (market, oracle_key) = (pda::market(3), oracle.parse::<Pubkey>().unwrap());
+    assert!(
+        t[0].addresses.contains(&market) && t[0].addresses.contains(&oracle_key),
+        "queued listing extended the table"
+    );
+    // too early, then after the delay
+    let early = run(cli(vec![
+        "admin",
+        "--url",
+        &url,
+        "--keypair",
+        &admin,
+        "execute",
+        "0",
+    ]))
+    .await;
+    assert!(
+        early.is_err(),
+        "executing change 0 again or early is refused"
+    );
+    let id = decode::decode_exchange(&rpc.get_account(&pda::exchange()).await.unwrap().data)
+        .unwrap()
+        .next_action_id
+        - 1;
+    let e = run(cli(vec![
+        "admin",
+        "--url",
+        &url,
+        "--keypair",
+        &admin,
+        "execute",
+        &id.to_string(),
+    ]))
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("may execute in"), "{e}");
+    custom(&rpc, "localnet_warpClock", json!([86_401])).await;
+    run(cli(vec![
+        "admin",
+        "--url",
+        &url,
+        "--keypair",
+        &admin,
+        "execute",
+        &id.to_string(),
+    ]))
+    .await
+    .unwrap();
+    let ex =
+        decode::decode_exchange(&rpc.get_account(&pda::exchange()).await.unwrap().data).unwrap();
+    assert_eq!(ex.market_count, 4);
+    // a fill in the new market between two funded accounts, as a v0 transaction
+    let (a, b) = (
+        funded(&rpc, 1_000 * USDC).await,
+        funded(&rpc, 1_000 * USDC).await,
+    );
+    let acct = |k: &Keypair| pda::margin_account(&k.pubkey(), 0);
+    let (ma, mb) = (
+        decode::decode_margin_account(&rpc.get_account(&acct(&a)).await.unwrap().data).unwrap(),
+        decode::decode_margin_account(&rpc.get_account(&acct(&b)).await.unwrap().data).unwrap(),
+    );
+    let health = crossmargin_sdk::health::fill_health_metas(&ma, &mb, 3, &|_| None).unwrap();
+    let fill = ix::fill(
+        a.pubkey(),
+        b.pubkey(),
+        acct(&a),
+        acct(&b),
+        3,
+        oracle_key,
+        100 * 1_000_000_000,
+        150_000,
+        health,
+    );
+    let hash = rpc.get_latest_blockhash().await.unwrap();
+    let t = tx::build_transaction(&a, &[fill], &[&a, &b], &tables(&rpc).await, hash).unwrap();
+    assert!(matches!(
+        t.message,
+        solana_sdk::message::VersionedMessage::V0(_)
+    ));
+    rpc.send_and_confirm_transaction(&t).await.unwrap();
+    node.stop().await;
+}

@@ -36,12 +36,62 @@ pub async fn queue<C: Chain>(
     send(
         chain,
         &state,
-        &[ix::queue_admin_action(admin.pubkey(), id, action)],
+        &[ix::queue_admin_action(admin.pubkey(), id, action.clone())],
         &[admin],
     )
     .await?;
+    // a listing puts its market and oracle in the exchange's lookup table now (at the index it
+    // will take if the listings queued before it run first; `execute` adds the actual one)
+    if let AdminAction::AddMarket { oracle, .. } = &action {
+        let before = pending(chain)
+            .await?
+            .iter()
+            .filter(|q| q.id < id && matches!(q.action, AdminAction::AddMarket { .. }))
+            .count() as u16;
+        let index = state.exchange.market_count + before;
+        extend_table(chain, &state, admin, &[pda::market(index), *oracle]).await?;
+    }
     let q = load_queued(chain, id).await?;
     Ok((id, q.execute_after))
+}
+
+/// Adds `addresses` (those it lacks) to the exchange's first lookup table when `authority`
+/// holds its authority; otherwise says who must.
+pub async fn extend_table<C: Chain>(
+    chain: &mut C,
+    state: &crossmargin_keeper::ExchangeState,
+    authority: &Keypair,
+    addresses: &[Pubkey],
+) -> Result<(), CliError> {
+    use solana_address_lookup_table_interface::{instruction as alt, state::AddressLookupTable};
+    let Some(table) = state.exchange.lookup_tables.first().copied() else {
+        return Ok(());
+    };
+    let Some(account) = chain.get_account(&table).await? else {
+        return Err(CliError::new(format!(
+            "lookup table {table} does not exist"
+        )));
+    };
+    let parsed = AddressLookupTable::deserialize(&account.data)
+        .map_err(|e| CliError::new(format!("{table} is not a lookup table: {e}")))?;
+    let missing: Vec<Pubkey> = addresses
+        .iter()
+        .filter(|a| !parsed.addresses.contains(a))
+        .copied()
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if parsed.meta.authority != Some(authority.pubkey()) {
+        return Err(CliError::new(format!(
+            "lookup table {table} lacks {missing:?}; its authority ({:?}) must extend it",
+            parsed.meta.authority
+        )));
+    }
+    let payer = chain.payer().pubkey();
+    let i = alt::extend_lookup_table(table, authority.pubkey(), Some(payer), missing);
+    send(chain, state, &[i], &[authority]).await?;
+    Ok(())
 }
 
 pub async fn load_queued<C: Chain>(chain: &mut C, id: u64) -> Result<QueuedAction, CliError> {
@@ -79,6 +129,12 @@ pub async fn execute<C: Chain>(chain: &mut C, executor: &Keypair, id: u64) -> Re
         &[executor],
     )
     .await?;
+    if let (AdminAction::AddMarket { .. }, Some(m), Some(o)) = (&q.action, market, oracle) {
+        // the market's actual index: in the table unless the executor cannot extend it
+        if let Err(e) = extend_table(chain, &state, executor, &[m, o]).await {
+            tracing::warn!(error = %e, "listed; the lookup table was not extended");
+        }
+    }
     Ok(())
 }
 

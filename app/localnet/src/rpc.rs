@@ -759,6 +759,41 @@ pub fn module(shared: Arc<Shared>) -> RpcModule<Shared> {
         Ok(json!(node.slot().await))
     });
 
+    method!(m, "localnet_addFeed", |p, s| -> RpcResult {
+        // a Pyth pull feed the node publishes (at its sponsored account), for listing a market
+        let mut a = Args::of(&p);
+        let symbol: String = a.next()?;
+        let hex: String = a.next()?;
+        let price: i64 = a.next()?;
+        let hex = hex.trim_start_matches("0x");
+        if hex.len() != 64 || price <= 0 {
+            return Err(invalid_params(
+                "feed id must be 64 hex digits and the price positive",
+            ));
+        }
+        let mut feed_id = [0u8; 32];
+        for (i, b) in feed_id.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .map_err(|_| invalid_params("feed id must be 64 hex digits"))?;
+        }
+        let mut node = s.node.lock().await;
+        if node.feed_index(&symbol).is_some() {
+            return Err(invalid_params(format!("a feed {symbol} exists")));
+        }
+        let oracle = crossmargin_sdk::pda::sponsored_feed(&feed_id);
+        node.feeds.push(crate::node::Feed {
+            symbol,
+            oracle,
+            source: cross_margin::state::OracleSource::PythPull,
+            feed_id,
+            price,
+            anchor: price,
+        });
+        let i = node.feeds.len() - 1;
+        node.publish(i, price).await;
+        node.chain.track(oracle);
+        Ok(json!(oracle.to_string()))
+    });
     method!(m, "localnet_warpClock", |p, s| -> RpcResult {
         let mut a = Args::of(&p);
         let secs: i64 = a.next()?;
