@@ -19,6 +19,7 @@ mod margin_accounts;
 mod oracles;
 mod portfolio;
 mod randomized;
+mod review;
 mod settlement;
 mod trading;
 mod triggers;

@@ -1658,7 +1658,7 @@ impl World {
             return Outcome::new("cancel_admin_action", "nothing queued".into(), Ok(vec![]));
         }
         let id = self.rng.pick(&ids);
-        let (signer, code) = match self.rng.range(0, 4) {
+        let (signer, mut code) = match self.rng.range(0, 4) {
             0 | 1 => (self.admin.insecure_clone(), None),
             2 | 3 => (self.guardian.insecure_clone(), None),
             _ => {
@@ -1667,6 +1667,16 @@ impl World {
                 (k, Some(ErrorCode::NotAdminOrGuardian))
             }
         };
+        // a TransferAdmin only by its proposer, a SetGuardian only by the admin
+        let q = self.env.queued(id).await;
+        let allowed = match q.action {
+            AdminAction::TransferAdmin { .. } => q.proposer == signer.pubkey(),
+            AdminAction::SetGuardian { .. } => self.admin.pubkey() == signer.pubkey(),
+            _ => true,
+        };
+        if code.is_none() && !allowed {
+            code = Some(ErrorCode::NotCancelable);
+        }
         let r = self
             .env
             .send(&[ix::cancel_admin_action(signer.pubkey(), id)], &[&signer])

@@ -231,7 +231,18 @@ pub fn plan_liquidation(
         return plan_portfolio(&c, liquidator, liquidatee_key, liquidatee);
     }
     let targets: Vec<u16> = if h.equity <= 0 {
-        tradable
+        // every position goes, the largest loss last (its market carries the deficit)
+        let upnl = |i: u16| -> i128 {
+            cross_margin::health_accounts::position_risks(liquidatee, &c.views)
+                .ok()
+                .and_then(|rs| rs.into_iter().find(|p| p.market_index == i))
+                .and_then(|p| cross_margin::risk::unrealized_pnl(&p).ok())
+                .unwrap_or(0)
+        };
+        let mut t = tradable;
+        // most negative last; ties: the lower index last, as the program breaks them
+        t.sort_by_key(|i| (std::cmp::Reverse(upnl(*i)), std::cmp::Reverse(*i)));
+        t
     } else {
         let mm = |i: u16| {
             let base = liquidatee.position(i).map_or(0, |p| p.base);

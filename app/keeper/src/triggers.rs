@@ -111,7 +111,7 @@ pub fn plan_execution(
         Ok(MarketStatus::ReduceOnly) if !grows_risk(executor_base, executor_base - delta) => {}
         _ => return Err(PlanError::MarketStatus(market_index)),
     }
-    if order.by_delegate() {
+    if order.by_delegate() && trader.delegate != Pubkey::default() {
         // charged to the delegate's budget at execution, under the owner's limits of now
         let trader_fee = trade_fee(delta, price, m.market.taker_fee as i64)
             .map_err(|e| PlanError::Math(e.to_string()))?;

@@ -147,6 +147,8 @@ program_errors! {
     TriggerWouldGrowPosition => "A trigger order may only reduce the position",
     TriggerSelfExecution => "The trader's own account cannot execute its order",
     TriggerOrdersWrongAccount => "Trigger-order account belongs to another margin account",
+    LargestLossLiquidatedLast => "An underwater account's position with the largest loss is liquidated last: its market carries the deficit",
+    NotCancelable => "This queued change may not be cancelled by this signer",
 }
 
 /// The custom error number a result carries, if it failed with an Anchor error (for tests and
@@ -164,10 +166,7 @@ mod tests {
 
     #[test]
     fn numbers_map_back_to_errors() {
-        assert_eq!(
-            ErrorCode::ALL.len(),
-            ErrorCode::TriggerOrdersWrongAccount as usize + 1
-        );
+        assert_eq!(ErrorCode::ALL.len(), ErrorCode::NotCancelable as usize + 1);
         for (i, e) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(u32::from(*e), 6_000 + i as u32);
             assert_eq!(

@@ -24,8 +24,11 @@ pub struct Side {
 }
 
 impl Side {
+    /// Whether the trade added risk: the position grew or flipped, or the account's initial
+    /// requirement rose (in portfolio margin, closing one leg of a hedge raises it).
     pub fn grows(&self) -> bool {
         grows_risk(self.old_base, self.new_base)
+            || self.after.initial_requirement > self.before.initial_requirement
     }
 }
 
@@ -219,15 +222,12 @@ pub fn charge_if_delegate(
     oracle: i64,
     now: i64,
 ) -> Result<()> {
-    charge_effect_if_delegate(
+    charge_delegate_for(
         account,
         role,
-        &TradeEffect {
-            old_base: side.old_base,
-            new_base: side.new_base,
-            realized: side.realized,
-            fee: side.fee,
-        },
+        side.new_base - side.old_base,
+        side.fee,
+        side.grows(),
         price,
         oracle,
         now,
@@ -243,15 +243,40 @@ pub fn charge_effect_if_delegate(
     oracle: i64,
     now: i64,
 ) -> Result<()> {
-    if role != SignerRole::Delegate {
-        return Ok(());
-    }
     let delta = e
         .new_base
         .checked_sub(e.old_base)
         .ok_or_else(|| error!(ErrorCode::MathOverflow))?;
-    let cost = trade_cost_at_oracle(delta, price, oracle, e.fee)?;
-    account.charge_delegate(price, oracle, grows_risk(e.old_base, e.new_base), cost, now)
+    charge_delegate_for(
+        account,
+        role,
+        delta,
+        e.fee,
+        grows_risk(e.old_base, e.new_base),
+        price,
+        oracle,
+        now,
+    )
+}
+
+/// A delegate's trade of `delta` at `price` (fee `fee`): its limits (reduce-only refuses one that
+/// `grows` risk), and its cost at the oracle charged to the budget.
+#[allow(clippy::too_many_arguments)]
+fn charge_delegate_for(
+    account: &mut MarginAccount,
+    role: SignerRole,
+    delta: i64,
+    fee: i64,
+    grows: bool,
+    price: i64,
+    oracle: i64,
+    now: i64,
+) -> Result<()> {
+    if role != SignerRole::Delegate {
+        return Ok(());
+    }
+    let cost = trade_cost_at_oracle(delta, price, oracle, fee)?;
+    account.charge_delegate(price, oracle, grows, cost, now)
 }
 
 /// A trade between two accounts at an agreed `price` (a fill, or a trigger order's execution):

@@ -3,7 +3,7 @@ use anchor_lang::prelude::*;
 use crate::constants::{ADMIN_ACTION_SEED, EXCHANGE_SEED};
 use crate::error::ErrorCode;
 use crate::events::AdminActionCancelled;
-use crate::state::{ActionStatus, Exchange, QueuedAction};
+use crate::state::{ActionStatus, AdminAction, Exchange, QueuedAction};
 
 /// Cancels a queued change before it is executed: the admin or the guardian.
 #[derive(Accounts)]
@@ -33,9 +33,29 @@ pub fn require_queued(action: &QueuedAction) -> Result<()> {
     }
 }
 
+/// Who may cancel `queued`: the admin or the guardian, except a `TransferAdmin` (only its
+/// proposer: a stolen admin key cannot veto the guardian's rotation of it, nor a hostile guardian
+/// the admin's) and a `SetGuardian` (only the admin: a hostile guardian cannot veto its own
+/// replacement).
+pub fn may_cancel(queued: &QueuedAction, exchange: &Exchange, signer: &Pubkey) -> bool {
+    match queued.action {
+        AdminAction::TransferAdmin { .. } => queued.proposer == *signer,
+        AdminAction::SetGuardian { .. } => exchange.admin == *signer,
+        _ => exchange.is_admin_or_guardian(signer),
+    }
+}
+
 pub fn cancel_admin_action(ctx: Context<CancelAdminAction>, _action_id: u64) -> Result<()> {
     let queued = &mut ctx.accounts.queued_action;
     require_queued(queued)?;
+    require!(
+        may_cancel(
+            queued,
+            &ctx.accounts.exchange,
+            &ctx.accounts.authority.key()
+        ),
+        ErrorCode::NotCancelable
+    );
     queued.status = ActionStatus::Cancelled;
     queued.resolved_at = Clock::get()?.unix_timestamp;
     emit!(AdminActionCancelled {

@@ -122,7 +122,10 @@ pub fn execute_trigger_order<'info>(
 
     let mut trader = ctx.accounts.trader.load_mut()?;
     let mut executor = ctx.accounts.executor.load_mut()?;
-    let trader_role = if order.by_delegate() {
+    // A delegate's order is charged to the delegate's budget while the account has a delegate;
+    // once the owner revokes it, the order is the owner's protection and executes as its own
+    // (the owner may cancel any order it does not want).
+    let trader_role = if order.by_delegate() && trader.delegate != Pubkey::default() {
         SignerRole::Delegate
     } else {
         SignerRole::Owner

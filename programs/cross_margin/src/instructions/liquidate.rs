@@ -109,6 +109,15 @@ pub fn liquidate<'info>(
         ErrorCode::NotLiquidatable
     );
     liquidatee.being_liquidated = 1;
+    // An underwater account loses every position, and the market of the last one carries the
+    // deficit: the position with the largest loss goes last, whatever order the liquidator
+    // would choose (the holders of the market that lost are the ones who share it).
+    if before.equity <= 0 {
+        require!(
+            market_index == largest_loss_last(&liquidatee, &markets, market_index)?,
+            ErrorCode::LargestLossLiquidatedLast
+        );
+    }
 
     let position_base = liquidatee
         .position(market_index)
@@ -237,4 +246,34 @@ pub fn liquidate<'info>(
         being_liquidated: liquidatee.being_liquidated != 0,
     });
     Ok(())
+}
+
+/// The market an underwater account may be liquidated in now: `wanted`, unless it holds the
+/// largest loss (most negative unrealized pnl, ties to the lower index) among the positions that
+/// can be taken over and another such position remains, in which case that other one must go
+/// first (the function returns the largest loss's market so the check fails).
+pub fn largest_loss_last(
+    account: &crate::state::MarginAccount,
+    markets: &[crate::risk::MarketView],
+    wanted: u16,
+) -> Result<u16> {
+    let mut worst: Option<(i128, u16)> = None;
+    let mut tradable = 0usize;
+    for p in crate::health_accounts::position_risks(account, markets)? {
+        let Some(v) = markets.iter().find(|v| v.market_index == p.market_index) else {
+            continue;
+        };
+        if !v.is_tradable() {
+            continue;
+        }
+        tradable += 1;
+        let u = crate::risk::unrealized_pnl(&p)?;
+        if worst.is_none_or(|(w, i)| u < w || (u == w && p.market_index < i)) {
+            worst = Some((u, p.market_index));
+        }
+    }
+    Ok(match worst {
+        Some((_, i)) if tradable > 1 && i == wanted => u16::MAX,
+        _ => wanted,
+    })
 }

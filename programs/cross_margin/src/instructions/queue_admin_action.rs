@@ -12,13 +12,15 @@ use crate::state::{
 /// (and again at execution, with the accounts it names).
 #[derive(Accounts)]
 pub struct QueueAdminAction<'info> {
+    /// The admin; or the guardian, for a `TransferAdmin` only (so a stolen admin key can be
+    /// rotated away).
     #[account(mut)]
     pub admin: Signer<'info>,
     #[account(
         mut,
         seeds = [EXCHANGE_SEED],
         bump = exchange.bump,
-        has_one = admin @ ErrorCode::NotAdmin
+        constraint = exchange.is_admin_or_guardian(&admin.key()) @ ErrorCode::NotAdmin
     )]
     pub exchange: Box<Account<'info, Exchange>>,
     #[account(
@@ -62,6 +64,11 @@ pub fn validate_action(action: &AdminAction) -> Result<()> {
 }
 
 pub fn queue_admin_action(ctx: Context<QueueAdminAction>, action: AdminAction) -> Result<()> {
+    require!(
+        ctx.accounts.exchange.admin == ctx.accounts.admin.key()
+            || matches!(action, AdminAction::TransferAdmin { .. }),
+        ErrorCode::NotAdmin
+    );
     validate_action(&action)?;
     let now = Clock::get()?.unix_timestamp;
     let exchange = &mut ctx.accounts.exchange;

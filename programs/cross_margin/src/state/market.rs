@@ -462,12 +462,16 @@ impl Market {
         }
     }
 
-    /// A settled market's view: the settlement price, no oracle.
+    /// A settled market's view: the settlement price, no oracle, and no portfolio credit (a
+    /// fixed price hedges nothing).
     pub fn settled_view(&self) -> MarketView {
-        MarketView {
+        let mut v = MarketView {
             valuation: Valuation::Settled,
             ..self.view(self.fixed_price(self.settlement_price))
-        }
+        };
+        v.params.margin_group = 0;
+        v.params.systematic_share = 0;
+        v
     }
 
     /// A stale market's view in a liquidation: the last recorded price, moved against each
