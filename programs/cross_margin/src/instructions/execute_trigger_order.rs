@@ -147,7 +147,10 @@ pub fn execute_trigger_order<'info>(
     }
     .execute(&mut trader, trader_role, &mut executor, executor_role)?;
     require!(
-        !t.grows() && t.new_base.unsigned_abs() < t.old_base.unsigned_abs(),
+        // the position shrinks (its margin consequence, e.g. a portfolio hedge leg closed, was
+        // checked with the trade: initial margin when the requirement rose)
+        !crate::risk::grows_risk(t.old_base, t.new_base)
+            && t.new_base.unsigned_abs() < t.old_base.unsigned_abs(),
         ErrorCode::TriggerWouldGrowPosition
     );
     ctx.accounts.trigger_orders.load_mut()?.remove(order_id)?;
