@@ -51,6 +51,11 @@ pub const ACCOUNT_LOCK_LIMIT: usize = 64;
 /// A `ProgramTest` with crossmargin loaded natively (and program-test's default programs,
 /// SPL Token and the address lookup table program among them), held to 64 account locks.
 pub fn program_test() -> ProgramTest {
+    // program-test turns on the runtime's debug log (every instruction of every transaction)
+    // unless RUST_LOG says otherwise: an embedded chain is quiet by default
+    if std::env::var_os("RUST_LOG").is_none() {
+        std::env::set_var("RUST_LOG", "error");
+    }
     let mut pt = ProgramTest::new(
         "cross_margin",
         cross_margin::ID,
