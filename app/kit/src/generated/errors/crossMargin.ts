@@ -230,6 +230,10 @@ export const CROSS_MARGIN_ERROR__TRIGGER_WOULD_GROW_POSITION = 0x17d9; // 6105
 export const CROSS_MARGIN_ERROR__TRIGGER_SELF_EXECUTION = 0x17da; // 6106
 /** TriggerOrdersWrongAccount: Trigger-order account belongs to another margin account */
 export const CROSS_MARGIN_ERROR__TRIGGER_ORDERS_WRONG_ACCOUNT = 0x17db; // 6107
+/** LargestLossLiquidatedLast: An underwater account's position with the largest loss is liquidated last: its market carries the deficit */
+export const CROSS_MARGIN_ERROR__LARGEST_LOSS_LIQUIDATED_LAST = 0x17dc; // 6108
+/** NotCancelable: This queued change may not be cancelled by this signer */
+export const CROSS_MARGIN_ERROR__NOT_CANCELABLE = 0x17dd; // 6109
 
 export type CrossMarginError =
   | typeof CROSS_MARGIN_ERROR__ACCOUNT_BEING_LIQUIDATED
@@ -275,6 +279,7 @@ export type CrossMarginError =
   | typeof CROSS_MARGIN_ERROR__INVALID_UNIT
   | typeof CROSS_MARGIN_ERROR__INVALID_VAULT
   | typeof CROSS_MARGIN_ERROR__INVARIANT_VIOLATION
+  | typeof CROSS_MARGIN_ERROR__LARGEST_LOSS_LIQUIDATED_LAST
   | typeof CROSS_MARGIN_ERROR__LIQUIDATION_LIMIT_PRICE
   | typeof CROSS_MARGIN_ERROR__LIQUIDATION_SIZE_ZERO
   | typeof CROSS_MARGIN_ERROR__LIQUIDATION_WORSENS_HEALTH
@@ -291,6 +296,7 @@ export type CrossMarginError =
   | typeof CROSS_MARGIN_ERROR__NO_POSITION_TO_LIQUIDATE
   | typeof CROSS_MARGIN_ERROR__NOT_ADMIN
   | typeof CROSS_MARGIN_ERROR__NOT_ADMIN_OR_GUARDIAN
+  | typeof CROSS_MARGIN_ERROR__NOT_CANCELABLE
   | typeof CROSS_MARGIN_ERROR__NOT_LIQUIDATABLE
   | typeof CROSS_MARGIN_ERROR__NOT_OWNER
   | typeof CROSS_MARGIN_ERROR__NOT_OWNER_OR_DELEGATE
@@ -387,6 +393,7 @@ if (process.env.NODE_ENV !== 'production') {
     [CROSS_MARGIN_ERROR__INVALID_UNIT]: `Market unit must be a power of ten up to 1e9`,
     [CROSS_MARGIN_ERROR__INVALID_VAULT]: `Vault is not the exchange's collateral vault`,
     [CROSS_MARGIN_ERROR__INVARIANT_VIOLATION]: `An accounting invariant would break (a bug: nothing was changed)`,
+    [CROSS_MARGIN_ERROR__LARGEST_LOSS_LIQUIDATED_LAST]: `An underwater account's position with the largest loss is liquidated last: its market carries the deficit`,
     [CROSS_MARGIN_ERROR__LIQUIDATION_LIMIT_PRICE]: `Liquidation price is worse than the liquidator's limit`,
     [CROSS_MARGIN_ERROR__LIQUIDATION_SIZE_ZERO]: `Nothing to take over: max_base is below one lot`,
     [CROSS_MARGIN_ERROR__LIQUIDATION_WORSENS_HEALTH]: `No slice of the portfolio improves its maintenance health`,
@@ -403,6 +410,7 @@ if (process.env.NODE_ENV !== 'production') {
     [CROSS_MARGIN_ERROR__NO_POSITION_TO_LIQUIDATE]: `Liquidatee has no position in this market`,
     [CROSS_MARGIN_ERROR__NOT_ADMIN]: `Signer is not the exchange admin`,
     [CROSS_MARGIN_ERROR__NOT_ADMIN_OR_GUARDIAN]: `Signer is neither the exchange admin nor its guardian`,
+    [CROSS_MARGIN_ERROR__NOT_CANCELABLE]: `This queued change may not be cancelled by this signer`,
     [CROSS_MARGIN_ERROR__NOT_LIQUIDATABLE]: `Account is not liquidatable: equity is at or above maintenance`,
     [CROSS_MARGIN_ERROR__NOT_OWNER]: `Signer is not the owner of the margin account`,
     [CROSS_MARGIN_ERROR__NOT_OWNER_OR_DELEGATE]: `Signer is neither the owner nor the delegate of the margin account`,

@@ -119,6 +119,10 @@ export type QueueAdminActionAsyncInput<
   TAccountQueuedAction extends string = string,
   TAccountSystemProgram extends string = string,
 > = {
+  /**
+   * The admin; or the guardian, for a `TransferAdmin` only (so a stolen admin key can be
+   * rotated away).
+   */
   admin: TransactionSigner<TAccountAdmin>;
   exchange?: Address<TAccountExchange>;
   queuedAction: Address<TAccountQueuedAction>;
@@ -210,6 +214,10 @@ export type QueueAdminActionInput<
   TAccountQueuedAction extends string = string,
   TAccountSystemProgram extends string = string,
 > = {
+  /**
+   * The admin; or the guardian, for a `TransferAdmin` only (so a stolen admin key can be
+   * rotated away).
+   */
   admin: TransactionSigner<TAccountAdmin>;
   exchange: Address<TAccountExchange>;
   queuedAction: Address<TAccountQueuedAction>;
@@ -289,6 +297,10 @@ export type ParsedQueueAdminActionInstruction<
 > = {
   programAddress: Address<TProgram>;
   accounts: {
+    /**
+     * The admin; or the guardian, for a `TransferAdmin` only (so a stolen admin key can be
+     * rotated away).
+     */
     admin: TAccountMetas[0];
     exchange: TAccountMetas[1];
     queuedAction: TAccountMetas[2];
