@@ -264,6 +264,65 @@ async fn the_local_node_answers_json_rpc_as_a_validator() {
     let decoded: VersionedTransaction = b64.transaction.transaction.decode().unwrap();
     assert_eq!(decoded.signatures[0], sig);
 
+    // the deposit's token balances, as a validator's meta keeps them; fields the node does not
+    // measure are left out (web3.js refuses a null there)
+    let pre: Vec<_> =
+        Option::from(got.transaction.meta.clone().unwrap().pre_token_balances).unwrap();
+    let post: Vec<_> =
+        Option::from(got.transaction.meta.clone().unwrap().post_token_balances).unwrap();
+    let amounts = |v: &Vec<solana_transaction_status_client_types::UiTransactionTokenBalance>| {
+        v.iter()
+            .map(|b| b.ui_token_amount.amount.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        amounts(&pre).contains(&"50000000".to_string())
+            && amounts(&post).contains(&"30000000".to_string()),
+        "{pre:?} {post:?}"
+    );
+    let raw: Value = rpc
+        .send(
+            RpcRequest::GetTransaction,
+            json!([sig.to_string(), {"encoding": "json", "maxSupportedTransactionVersion": 0}]),
+        )
+        .await
+        .unwrap();
+    assert!(
+        raw["meta"].get("computeUnitsConsumed").is_none() && raw["meta"].get("costUnits").is_none(),
+        "{raw}"
+    );
+    // an airdrop is a legacy transaction, readable without maxSupportedTransactionVersion
+    let drop = rpc.request_airdrop(&bob.pubkey(), 1).await.unwrap();
+    rpc.poll_for_signature(&drop).await.unwrap();
+    rpc.get_transaction(&drop, UiTransactionEncoding::Json)
+        .await
+        .unwrap();
+    // what frontends also ask
+    let mine = rpc.get_signatures_for_address(&bob.pubkey()).await.unwrap();
+    assert!(
+        mine.iter().any(|s| s.signature == sig.to_string()) && mine.len() >= 3,
+        "{mine:?}"
+    );
+    let by_owner = rpc
+        .get_token_accounts_by_owner(
+            &bob.pubkey(),
+            solana_rpc_client_api::request::TokenAccountsFilter::Mint(ex.collateral_mint),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_owner.len(), 1);
+    assert_eq!(by_owner[0].pubkey, token.to_string());
+    let supply = rpc.get_token_supply(&ex.collateral_mint).await.unwrap();
+    assert_eq!(supply.decimals, 6);
+    assert!(rpc.get_block_time(status.slot).await.unwrap() > 1_700_000_000);
+    assert!(rpc.get_epoch_schedule().await.unwrap().slots_per_epoch > 0);
+    assert!(!rpc
+        .get_recent_prioritization_fees(&[])
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(rpc.get_transaction_count().await.unwrap() >= 3);
+
     // refusals: the program's error in a preflight failure, with its logs
     let withdraw = ix::withdraw(bob.pubkey(), 0, token, 1_000 * USDC, vec![]);
     let e = send(&rpc, &bob, &[withdraw]).await.unwrap_err();

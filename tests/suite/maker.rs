@@ -255,6 +255,24 @@ async fn a_trader_opens_and_closes_through_the_reference_maker() {
         (422, Some("taker_refused")),
         "{b}"
     );
+    assert!(
+        b["error"]
+            .as_str()
+            .unwrap()
+            .contains("InitialMarginViolated"),
+        "{b}"
+    );
+    // a page on another origin may ask (CORS preflight)
+    let pre = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{maker_url}/quote"))
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(pre.status().is_success(), "{}", pre.status());
+    assert_eq!(pre.headers()["access-control-allow-origin"], "*");
     // a stale oracle: the clock jumps a minute and the prices are not republished
     w.rpc
         .send::<Value>(

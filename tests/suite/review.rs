@@ -12,7 +12,6 @@ use solana_sdk::signature::{Keypair, Signer};
 use crate::harness::events::{events, one_event};
 use crate::harness::*;
 
-
 // ------------------------------------------------------------------ socialized loss
 
 /// The counterparty of a bankrupt position could dodge the socialized loss through the order in

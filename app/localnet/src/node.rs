@@ -40,6 +40,19 @@ pub struct TxRecord {
     pub fee: u64,
     pub loaded_writable: Vec<Pubkey>,
     pub loaded_readonly: Vec<Pubkey>,
+    /// SPL Token balances of the message's token accounts before and after.
+    pub pre_token_balances: Vec<TokenBalance>,
+    pub post_token_balances: Vec<TokenBalance>,
+}
+
+/// One token account's balance in a transaction's record (as a validator's meta keeps it).
+#[derive(Clone, Debug)]
+pub struct TokenBalance {
+    pub account_index: u8,
+    pub mint: Pubkey,
+    pub owner: Pubkey,
+    pub amount: u64,
+    pub decimals: u8,
 }
 
 /// What a simulation found.
@@ -270,6 +283,66 @@ impl Node {
         (w, r)
     }
 
+    /// The SPL Token accounts among `keys`, with their balances.
+    async fn token_balances(&mut self, keys: &[Pubkey]) -> Vec<TokenBalance> {
+        use solana_sdk::program_pack::Pack;
+        let mut out = Vec::new();
+        for (i, k) in keys.iter().enumerate() {
+            let Some(a) = self.account(k).await else {
+                continue;
+            };
+            if a.owner != spl_token::ID {
+                continue;
+            }
+            let Ok(t) = spl_token::state::Account::unpack(&a.data) else {
+                continue;
+            };
+            let decimals = match self.account(&t.mint).await {
+                Some(m) => spl_token::state::Mint::unpack(&m.data).map_or(0, |m| m.decimals),
+                None => 0,
+            };
+            out.push(TokenBalance {
+                account_index: i as u8,
+                mint: t.mint,
+                owner: t.owner,
+                amount: t.amount,
+                decimals,
+            });
+        }
+        out
+    }
+
+    /// Signatures of the processed transactions naming `address`, newest first.
+    pub fn signatures_for(&self, address: &Pubkey) -> Vec<(Signature, &TxRecord)> {
+        let mut out: Vec<(Signature, &TxRecord)> = self
+            .txs
+            .iter()
+            .filter(|(_, r)| {
+                r.transaction
+                    .message
+                    .static_account_keys()
+                    .contains(address)
+                    || r.loaded_writable.contains(address)
+                    || r.loaded_readonly.contains(address)
+            })
+            .map(|(s, r)| (*s, r))
+            .collect();
+        out.sort_by_key(|b| std::cmp::Reverse(b.1.slot));
+        out
+    }
+
+    /// The block time of `slot` (the time of a transaction processed in it, else now).
+    pub fn block_time(&self, slot: u64) -> i64 {
+        self.txs
+            .values()
+            .find(|r| r.slot == slot)
+            .map_or(self.clock, |r| r.block_time)
+    }
+
+    pub fn transaction_count(&self) -> u64 {
+        self.txs.len() as u64
+    }
+
     async fn balances(&mut self, keys: &[Pubkey]) -> Vec<u64> {
         let mut out = Vec::with_capacity(keys.len());
         for k in keys {
@@ -302,9 +375,12 @@ impl Node {
         keys.extend(&loaded_writable);
         keys.extend(&loaded_readonly);
         let pre_balances = self.balances(&keys).await;
+        let pre_token_balances = self.token_balances(&keys).await;
         let slot = self.slot().await;
+        let processed_before = self.chain.processed;
         let processed = self.chain.process(tx.clone()).await;
-        let executed = self.chain.journal.back().is_some_and(|p| p.executed);
+        let executed = self.chain.processed > processed_before
+            && self.chain.journal.back().is_some_and(|p| p.executed);
         let (logs, err) = match processed {
             Ok(logs) => (logs, None),
             Err(f) => (f.logs, Some(f.error)),
@@ -314,6 +390,7 @@ impl Node {
             return Err(SendError::Rejected(e.clone()));
         }
         let post_balances = self.balances(&keys).await;
+        let post_token_balances = self.token_balances(&keys).await;
         let fee = LAMPORTS_PER_SIGNATURE * tx.message.header().num_required_signatures as u64;
         self.txs.insert(
             signature,
@@ -328,6 +405,8 @@ impl Node {
                 fee,
                 loaded_writable,
                 loaded_readonly,
+                pre_token_balances,
+                post_token_balances,
             },
         );
         let _ = self.notices.send(Notice::Signature(signature, slot, err));
@@ -335,7 +414,8 @@ impl Node {
         Ok(signature)
     }
 
-    /// Signs and sends `ixs` paid by the node's payer (airdrops, the faucet).
+    /// Signs and sends `ixs` paid by the node's payer (airdrops, the faucet), as a legacy
+    /// transaction (a validator's airdrop is one).
     async fn send_own(
         &mut self,
         ixs: &[anchor_lang::solana_program::instruction::Instruction],
@@ -345,7 +425,7 @@ impl Node {
         let (blockhash, _) = self.latest_blockhash().await;
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend_from_slice(signers);
-        let tx = tx::build_transaction(&payer, ixs, &all, &self.chain.tables, blockhash)
+        let tx = tx::build_transaction(&payer, ixs, &all, &[], blockhash)
             .map_err(|_| SendError::Rejected(TransactionError::SanitizeFailure))?;
         self.send(tx, false).await
     }

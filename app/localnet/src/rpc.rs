@@ -36,13 +36,15 @@ use solana_sdk::account::Account;
 use solana_sdk::hash::Hash;
 use solana_sdk::message::VersionedMessage;
 use solana_sdk::program_pack::Pack;
-use solana_sdk::signature::Signature;
+use solana_sdk::signature::{Signature, Signer};
 use solana_sdk::transaction::VersionedTransaction;
+use solana_transaction_status_client_types::option_serializer::OptionSerializer;
 use solana_transaction_status_client_types::{
     EncodedConfirmedTransactionWithStatusMeta, EncodedTransaction,
     EncodedTransactionWithStatusMeta, TransactionBinaryEncoding, TransactionConfirmationStatus,
     TransactionStatus, UiAddressTableLookup, UiCompiledInstruction, UiLoadedAddresses, UiMessage,
     UiRawMessage, UiTransaction, UiTransactionEncoding, UiTransactionStatusMeta,
+    UiTransactionTokenBalance,
 };
 use tokio::sync::Mutex;
 
@@ -234,6 +236,35 @@ fn preflight_failure(sim: Simulation) -> ErrorObjectOwned {
     })
 }
 
+fn token_amount(amount: u64, decimals: u8) -> UiTokenAmount {
+    let scale = 10u64.pow(decimals as u32);
+    let (int, frac) = (amount / scale, amount % scale);
+    let ui_amount_string = if frac == 0 {
+        int.to_string()
+    } else {
+        let f = format!("{frac:0width$}", width = decimals as usize);
+        format!("{int}.{}", f.trim_end_matches('0'))
+    };
+    UiTokenAmount {
+        ui_amount: Some(amount as f64 / 10f64.powi(decimals as i32)),
+        decimals,
+        amount: amount.to_string(),
+        ui_amount_string,
+    }
+}
+
+fn token_balances(list: &[crate::node::TokenBalance]) -> Vec<UiTransactionTokenBalance> {
+    list.iter()
+        .map(|b| UiTransactionTokenBalance {
+            account_index: b.account_index,
+            mint: b.mint.to_string(),
+            ui_token_amount: token_amount(b.amount, b.decimals),
+            owner: OptionSerializer::Some(b.owner.to_string()),
+            program_id: OptionSerializer::Some(spl_token::ID.to_string()),
+        })
+        .collect()
+}
+
 /// A processed transaction as `getTransaction` returns it in `encoding`.
 fn encode_transaction(
     r: &crate::node::TxRecord,
@@ -302,17 +333,18 @@ fn encode_transaction(
         post_balances: r.post_balances.clone(),
         inner_instructions: Some(vec![]).into(),
         log_messages: Some(r.logs.clone()).into(),
-        pre_token_balances: Some(vec![]).into(),
-        post_token_balances: Some(vec![]).into(),
+        pre_token_balances: Some(token_balances(&r.pre_token_balances)).into(),
+        post_token_balances: Some(token_balances(&r.post_token_balances)).into(),
         rewards: Some(vec![]).into(),
         loaded_addresses: Some(UiLoadedAddresses {
             writable: r.loaded_writable.iter().map(|k| k.to_string()).collect(),
             readonly: r.loaded_readonly.iter().map(|k| k.to_string()).collect(),
         })
         .into(),
-        return_data: None.into(),
-        compute_units_consumed: None.into(),
-        cost_units: None.into(),
+        // not measured natively: left out, as a validator leaves out what it does not have
+        return_data: OptionSerializer::Skip,
+        compute_units_consumed: OptionSerializer::Skip,
+        cost_units: OptionSerializer::Skip,
     };
     Ok(EncodedConfirmedTransactionWithStatusMeta {
         slot: r.slot,
@@ -570,26 +602,10 @@ pub fn module(shared: Arc<Shared>) -> RpcModule<Shared> {
         let decimals = spl_token::state::Mint::unpack(&mint.data)
             .map_err(|_| not_token())?
             .decimals;
-        let ui = token.amount as f64 / 10f64.powi(decimals as i32);
-        let ui_string = {
-            let scale = 10u64.pow(decimals as u32);
-            let (int, frac) = (token.amount / scale, token.amount % scale);
-            if frac == 0 {
-                int.to_string()
-            } else {
-                let f = format!("{frac:0width$}", width = decimals as usize);
-                format!("{int}.{}", f.trim_end_matches('0'))
-            }
-        };
         let slot = node.slot().await;
         to_value(Response {
             context: ctx(slot),
-            value: UiTokenAmount {
-                ui_amount: Some(ui),
-                decimals,
-                amount: token.amount.to_string(),
-                ui_amount_string: ui_string,
-            },
+            value: token_amount(token.amount, decimals),
         })
     });
     method!(m, "simulateTransaction", |p, s| -> RpcResult {
@@ -719,6 +735,120 @@ pub fn module(shared: Arc<Shared>) -> RpcModule<Shared> {
             Ok(sig) => Ok(json!(sig.to_string())),
             Err(_) => Err(ErrorObject::owned(-32603, "airdrop failed", None::<()>)),
         }
+    });
+
+    method!(m, "getBlockTime", |p, s| -> RpcResult {
+        let mut a = Args::of(&p);
+        let slot: u64 = a.next()?;
+        Ok(json!(s.node.lock().await.block_time(slot)))
+    });
+    method!(m, "getTransactionCount", |_p, s| -> RpcResult {
+        Ok(json!(s.node.lock().await.transaction_count()))
+    });
+    method!(m, "getFirstAvailableBlock", |_p, _s| -> RpcResult {
+        Ok(json!(0))
+    });
+    method!(m, "minimumLedgerSlot", |_p, _s| -> RpcResult {
+        Ok(json!(0))
+    });
+    method!(m, "getIdentity", |_p, s| -> RpcResult {
+        let node = s.node.lock().await;
+        Ok(json!({"identity": node.chain.payer_keypair().pubkey().to_string()}))
+    });
+    method!(m, "getEpochSchedule", |_p, s| -> RpcResult {
+        let node = s.node.lock().await;
+        to_value(node.chain.ctx.genesis_config().epoch_schedule.clone())
+    });
+    method!(m, "getRecentPrioritizationFees", |_p, s| -> RpcResult {
+        // one bank, no contention: the fee a transaction needs to land here is zero
+        let slot = s.node.lock().await.slot().await;
+        Ok(json!([{"slot": slot, "prioritizationFee": 0}]))
+    });
+    method!(m, "getSignaturesForAddress", |p, s| -> RpcResult {
+        let mut a = Args::of(&p);
+        let address = pubkey(&a.next::<String>()?)?;
+        let config: Value = a.opt()?.unwrap_or(Value::Null);
+        let limit = config["limit"].as_u64().unwrap_or(1_000).min(1_000) as usize;
+        let before = config["before"].as_str().map(signature).transpose()?;
+        let until = config["until"].as_str().map(signature).transpose()?;
+        let node = s.node.lock().await;
+        let mut out = Vec::new();
+        let mut started = before.is_none();
+        for (sig, r) in node.signatures_for(&address) {
+            if Some(sig) == until {
+                break;
+            }
+            if !started {
+                started = Some(sig) == before;
+                continue;
+            }
+            out.push(json!({
+                "signature": sig.to_string(),
+                "slot": r.slot,
+                "err": r.err,
+                "memo": null,
+                "blockTime": r.block_time,
+                "confirmationStatus": "finalized",
+            }));
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(Value::Array(out))
+    });
+    method!(m, "getTokenAccountsByOwner", |p, s| -> RpcResult {
+        let mut a = Args::of(&p);
+        let owner = pubkey(&a.next::<String>()?)?;
+        let filter: Value = a.next()?;
+        let config: RpcAccountInfoConfig = a.opt()?.unwrap_or_default();
+        let mint = filter["mint"].as_str().map(pubkey).transpose()?;
+        match filter["programId"].as_str().map(pubkey).transpose()? {
+            Some(p) if p != spl_token::ID => {
+                return Err(invalid_params(
+                    "Invalid param: unrecognized Token program id",
+                ))
+            }
+            None if mint.is_none() => {
+                return Err(invalid_params(
+                    "Invalid param: expected a mint or a programId",
+                ))
+            }
+            _ => {}
+        }
+        let mut node = s.node.lock().await;
+        let mut value = Vec::new();
+        for (key, acc) in node.program_accounts(&spl_token::ID).await {
+            let Ok(t) = spl_token::state::Account::unpack(&acc.data) else {
+                continue;
+            };
+            if t.owner == owner && mint.is_none_or(|m| m == t.mint) {
+                value.push(RpcKeyedAccount {
+                    pubkey: key.to_string(),
+                    account: encode_account(&acc, config.encoding, config.data_slice)?,
+                });
+            }
+        }
+        let slot = node.slot().await;
+        to_value(Response {
+            context: ctx(slot),
+            value,
+        })
+    });
+    method!(m, "getTokenSupply", |p, s| -> RpcResult {
+        let mut a = Args::of(&p);
+        let key = pubkey(&a.next::<String>()?)?;
+        let mut node = s.node.lock().await;
+        let mint = node
+            .account(&key)
+            .await
+            .filter(|a| a.owner == spl_token::ID)
+            .and_then(|a| spl_token::state::Mint::unpack(&a.data).ok())
+            .ok_or_else(|| invalid_params("Invalid param: not a Token mint"))?;
+        let slot = node.slot().await;
+        to_value(Response {
+            context: ctx(slot),
+            value: token_amount(mint.supply, mint.decimals),
+        })
     });
 
     // ---- localnet-only methods (a validator has none of these)

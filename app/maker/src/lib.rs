@@ -430,10 +430,20 @@ impl<C: Chain> Worker<C> {
         let sim = self.chain.simulate(&t).await.map_err(unavailable)?;
         if let Some(e) = sim.error {
             warn!(%taker, market = m.market_index, size, error = %e, "quote refused: the fill would fail");
+            // name the program's error when there is one
+            let why = match &e {
+                ChainError::Failed {
+                    program_error: Some(c),
+                    ..
+                } => cross_margin::error::ErrorCode::from_code(*c)
+                    .map(|x| format!("{x:?} ({c})"))
+                    .unwrap_or_else(|| e.to_string()),
+                _ => e.to_string(),
+            };
             return Err(Refusal::new(
                 422,
                 "taker_refused",
-                format!("the fill would fail: {e}"),
+                format!("the fill would fail: {why}"),
             ));
         }
         use base64::Engine;
@@ -522,13 +532,21 @@ pub fn spawn<C: Chain + Send + 'static>(
                     config,
                     recent: VecDeque::new(),
                 };
-                while let Some(job) = rx.recv().await {
-                    match job {
-                        Job::Markets(reply) => {
-                            let _ = reply.send(w.markets().await);
-                        }
-                        Job::Quote(req, reply) => {
-                            let _ = reply.send(w.quote(req).await);
+                // a blockhash every slot or so, so a quote can be given one that is old enough
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(400));
+                loop {
+                    tokio::select! {
+                        job = rx.recv() => match job {
+                            Some(Job::Markets(reply)) => {
+                                let _ = reply.send(w.markets().await);
+                            }
+                            Some(Job::Quote(req, reply)) => {
+                                let _ = reply.send(w.quote(req).await);
+                            }
+                            None => break,
+                        },
+                        _ = tick.tick() => {
+                            let _ = w.blockhash().await;
                         }
                     }
                 }
@@ -544,9 +562,11 @@ pub fn spawn<C: Chain + Send + 'static>(
 
 /// The HTTP API: `GET /markets`, `POST /quote`.
 pub fn router(handle: MakerHandle) -> Router {
+    // a frontend on another origin asks for quotes from the browser
     Router::new()
         .route("/markets", get(markets))
         .route("/quote", post(quote))
+        .layer(tower_http::cors::CorsLayer::permissive())
         .with_state(Arc::new(handle))
 }
 

@@ -60,7 +60,13 @@ import type { Connection, Keypair, PublicKey, Transaction, VersionedTransaction 
 declare global {
   const connection: Connection;
   /** What @solana/wallet-adapter-react'"'"'s useWallet() gives once connected. */
-  const wallet: { publicKey: PublicKey; sendTransaction(tx: Transaction | VersionedTransaction, connection: Connection): Promise<string> };
+  const wallet: {
+    publicKey: PublicKey;
+    sendTransaction(tx: Transaction | VersionedTransaction, connection: Connection): Promise<string>;
+    signTransaction<T extends Transaction | VersionedTransaction>(tx: T): Promise<T>;
+  };
+  /** Market makers'"'"' quote servers (crossmargin maker run). */
+  const makerUrls: string[];
   const makerAccount: PublicKey;
   const makerBot: PublicKey;
   const makerKeypair: Keypair;

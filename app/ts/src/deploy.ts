@@ -91,7 +91,7 @@ export class ConfigError extends Error {}
 /** The shortest timelock delay: the default of `timelockDelaySecs`. */
 export const DEFAULT_TIMELOCK_DELAY_SECS = MIN_TIMELOCK_DELAY_SECS;
 
-// The config format is the Rust CLI's (app/cli/src/config.rs, serde camelCase with
+// The config format is the Rust CLI's (app/sdk/src/config.rs, serde camelCase with
 // deny_unknown_fields): 32-bit and smaller fields are JSON numbers, u64 fields numbers or
 // strings (above 2^53 they must be strings here).
 const U32_FIELDS = [
@@ -666,13 +666,14 @@ export async function deploy(o: DeployOptions): Promise<DeployPlan> {
   return plan;
 }
 
-export const DEPLOY_USAGE = `usage: deploy --config <file.json> --keypair <keypair.json> [--url <rpc url>] [--no-lookup-table] [--dry-run]
+export const DEPLOY_USAGE = `usage: deploy --config <file.json> --keypair <keypair.json> [--url <rpc url>] [--ws-url <websocket url>] [--no-lookup-table] [--dry-run]
 
 Creates the exchange (signed by the program's upgrade authority, the keypair), queues every
 market of the config and what else differs through the timelock, executes queued changes whose
 delay has passed, and keeps a lookup table of every account the instructions name; what exists
 is skipped, so run it again after the delay. --dry-run prints the transactions without sending.
-The default url is http://127.0.0.1:8899.`;
+The default url is http://127.0.0.1:8899; confirmations come over the WebSocket at --ws-url
+(default: the url's port + 1, as a validator serves it).`;
 
 /** The command line of migrations/deploy.ts. */
 export async function deployMain(argv: string[]): Promise<number> {
@@ -686,7 +687,7 @@ export async function deployMain(argv: string[]): Promise<number> {
     else if (a === "--help" || a === "-h") {
       console.log(DEPLOY_USAGE);
       return 0;
-    } else if (["--config", "--keypair", "--url"].includes(a) && argv[i + 1] !== undefined) args.set(a, argv[++i] as string);
+    } else if (["--config", "--keypair", "--url", "--ws-url"].includes(a) && argv[i + 1] !== undefined) args.set(a, argv[++i] as string);
     else {
       console.error(`deploy: unexpected argument ${a}\n${DEPLOY_USAGE}`);
       return 2;
@@ -701,7 +702,8 @@ export async function deployMain(argv: string[]): Promise<number> {
   try {
     const config = readDeployConfig(configPath);
     const admin = Keypair.fromSecretKey(Uint8Array.from(JSON.parse(readFileSync(keypairPath, "utf8")) as number[]));
-    const connection = new Connection(args.get("--url") ?? "http://127.0.0.1:8899", "confirmed");
+    const wsEndpoint = args.get("--ws-url");
+    const connection = new Connection(args.get("--url") ?? "http://127.0.0.1:8899", { commitment: "confirmed", ...(wsEndpoint === undefined ? {} : { wsEndpoint }) });
     let latest: Awaited<ReturnType<Connection["getLatestBlockhash"]>> | undefined;
     await deploy({
       config,

@@ -24,6 +24,7 @@ export {
 export * from "./math.js";
 export * from "./oracle.js";
 export * from "./pda.js";
+export * from "./rfq.js";
 export * from "./risk.js";
 export * from "./tx.js";
 export * from "./units.js";

@@ -1,6 +1,6 @@
 // The deploy planner through the timelock: the first run on an empty cluster, the run a day later
 // on the cluster the first left, what a re-run must not repeat, the lookup table, and the config
-// format it shares with the Rust CLI (app/cli/src/config.rs).
+// format it shares with the Rust CLI (app/sdk/src/config.rs).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
