@@ -244,3 +244,70 @@ async fn a_broken_hedge_is_liquidated_in_slices() {
         .await
         .unwrap();
 }
+
+/// A broken hedge whose BTC feed has gone stale: taking over only the ETH leg would leave the BTC
+/// short unhedged and lower E - R, so the program refuses the slice (and changes nothing) and
+/// the keeper counts the account as waiting, not as a failure; once BTC is republished the keeper
+/// liquidates it.
+#[tokio::test]
+async fn a_hedge_with_a_stale_leg_waits_for_its_feed() {
+    let (mut env, mm) = env_with_portfolio_margin().await;
+    let keeper_user = env.funded_user(100_000 * USDC).await;
+    let user = env.funded_user(1_000 * USDC).await;
+    env.set_margin_mode(&user, MarginMode::Portfolio)
+        .await
+        .unwrap();
+    hedge(&mut env, &user, &mm, 4 * ONE, 8).await.unwrap();
+    // BTC's feed is 400 s old (beyond its 300 s liquidation limit); ETH falls 6%
+    env.advance(400).await;
+    env.set_price(0, 2_820 * DOLLAR).await;
+    let h = env.account_health(user.account).await;
+    assert!(h.liquidatable(), "{h:?}");
+    let watch = [
+        user.account,
+        keeper_user.account,
+        pda::market(0),
+        pda::market(1),
+    ];
+    let i = env
+        .liquidate_portfolio_ix(&keeper_user, user.account, 1_000_000_000)
+        .await;
+    env.expect_error(
+        &[i],
+        &[&keeper_user.key],
+        ErrorCode::LiquidationWorsensHealth,
+        &watch,
+    )
+    .await;
+
+    let mut keeper = crossmargin_keeper::Keeper::new(
+        keeper_user.key.insecure_clone(),
+        keeper_user.account,
+        crossmargin_keeper::KeeperConfig::default(),
+    );
+    // (the round may crank funding: the markets change, the two accounts do not)
+    let both = [user.account, keeper_user.account];
+    let before = env.snapshot(&both).await;
+    let report = keeper.run_once(&mut env.chain).await.unwrap();
+    assert_eq!(report.liquidatable, vec![user.account], "{report:?}");
+    assert!(report.failures.is_empty(), "{report:?}");
+    assert_eq!(
+        (report.liquidations, report.liquidations_waiting),
+        (0, 1),
+        "{report:?}"
+    );
+    assert_eq!(env.snapshot(&both).await, before);
+
+    env.set_price(1, 60_000 * DOLLAR).await;
+    let report = keeper.run_once(&mut env.chain).await.unwrap();
+    assert!(report.failures.is_empty(), "{report:?}");
+    assert!(report.liquidations >= 1, "{report:?}");
+    assert!(!env.account_health(user.account).await.liquidatable());
+    invariants::check(
+        &mut env,
+        &[mm.account, keeper_user.account, user.account],
+        20,
+    )
+    .await
+    .unwrap();
+}

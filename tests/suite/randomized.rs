@@ -205,6 +205,8 @@ struct World {
     staged: Vec<(u16, TestMarket)>,
     /// Whether each oracle's last publication was clean (published now, narrow confidence).
     clean: Vec<bool>,
+    /// Markets settled so far.
+    settled: BTreeSet<u16>,
     /// Queued changes not yet executed or cancelled: id -> (execute_after, action).
     pending: BTreeMap<u64, (i64, AdminAction)>,
     /// Ids that were executed or cancelled.
@@ -290,6 +292,7 @@ impl World {
             keys: BTreeMap::new(),
             staged: Vec::new(),
             clean: vec![true; MARKETS.len()],
+            settled: BTreeSet::new(),
             pending: BTreeMap::new(),
             finished: Vec::new(),
             period_fees: vec![0; MARKETS.len()],
@@ -384,9 +387,11 @@ impl World {
         self.clean[i as usize] = lag == 0 && conf <= price as u64 / 200;
     }
 
-    /// Whether market `m`'s oracle shows a clean price published now.
+    /// Whether market `m`'s oracle shows a clean price published now (and it trades).
     fn fresh(&self, m: u16) -> bool {
-        self.clean[m as usize] && self.published[m as usize] == self.env.now
+        self.clean[m as usize]
+            && self.published[m as usize] == self.env.now
+            && !self.settled.contains(&m)
     }
 
     fn random_limits(&mut self) -> DelegateLimits {
@@ -1396,6 +1401,9 @@ impl World {
             p.margin_group = r.range(0, 4) as u8;
             p.systematic_share = r.range(0, MAX_SYSTEMATIC_SHARE as i64) as u32;
         }
+        // a new lot may not divide the current cap: keep the cap a multiple of the lot
+        p.open_interest_cap =
+            (p.open_interest_cap - p.open_interest_cap % p.base_lot_size).max(p.base_lot_size);
         // the fees must stay below maintenance
         p.liquidation_fee = p.liquidation_fee.min(p.maintenance_margin_ratio / 4);
         p.insurance_fee = p.insurance_fee.min(p.maintenance_margin_ratio / 8);
@@ -2074,6 +2082,7 @@ impl World {
         }
         for e in events::<MarketSettled>(logs) {
             self.count.markets_settled += 1;
+            self.settled.insert(e.market_index);
             let m = e.market_index as usize;
             let moved = cross_margin::risk::funding_moved(e.open_interest, e.final_index_delta);
             if 2 * moved > self.period_fees[m].max(0) {

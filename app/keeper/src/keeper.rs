@@ -502,8 +502,8 @@ impl Keeper {
                     liquidatee,
                 ) {
                     Ok(p) => p,
-                    Err(PlanError::NothingTradable) => {
-                        info!(account = %key, "liquidatable, but no position has a tradable price");
+                    Err(e @ (PlanError::NothingTradable | PlanError::HedgeUntradable)) => {
+                        info!(account = %key, reason = %e, "liquidatable, but waits for a price");
                         waiting.insert(key);
                         report.liquidations_waiting += 1;
                         continue;

@@ -4,6 +4,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
+use cross_margin::error::ErrorCode;
 use cross_margin::health_accounts::{account_health, settle_position_funding};
 use cross_margin::oracle::OracleUse;
 use cross_margin::portfolio_liquidation::{apply_legs, plan_portfolio_slice, SliceMarket};
@@ -31,6 +32,10 @@ pub enum PlanError {
         "no position of the account can be taken over (every one is in a stale or settled market)"
     )]
     NothingTradable,
+    #[error(
+        "no slice of the tradable positions improves the portfolio's health (a hedge leg's market is stale)"
+    )]
+    HedgeUntradable,
     #[error("the keeper's free margin cannot take even one lot of market {0}")]
     KeeperTooSmall(u16),
     #[error("the account is not liquidatable")]
@@ -315,6 +320,13 @@ fn plan_portfolio(
         )
         .map_err(math)?;
     }
+    // closing only the tradable legs of a hedge whose other side has a stale price would unhedge
+    // it: the program refuses (`LiquidationWorsensHealth`) and the account waits for the feed (the
+    // uncapped slice of an all-tradable portfolio always plans: the property test beside the
+    // program's planner)
+    let hedge_stale = lq
+        .open_positions()
+        .any(|p| c.view(p.market_index).is_ok_and(|v| !v.is_tradable()));
     let slice_markets: Vec<SliceMarket> = lq
         .open_positions()
         .filter_map(|p| c.market(p.market_index).ok().map(SliceMarket::of))
@@ -326,6 +338,9 @@ fn plan_portfolio(
         let slice =
             match plan_portfolio_slice(&lq, &c.views, &slice_markets, c.buffer, max_fraction) {
                 Ok(s) => s,
+                Err(e) if hedge_stale && e == ErrorCode::LiquidationWorsensHealth.into() => {
+                    return Err(PlanError::HedgeUntradable)
+                }
                 Err(e) => return Err(math(e)),
             };
         let (mut a, mut b) = (lq, *liquidator);
