@@ -2,6 +2,7 @@
 //! carry, and liquidation in slices of the whole portfolio. ETH and BTC are both in margin group
 //! 1 with a 70% systematic share.
 
+use anchor_lang::prelude::Pubkey;
 use cross_margin::error::ErrorCode;
 use cross_margin::events::{Bankruptcy, MarginModeSet, PortfolioLiquidated};
 use cross_margin::risk::MarginMode;
@@ -292,8 +293,12 @@ async fn a_hedge_with_a_stale_leg_waits_for_its_feed() {
     assert_eq!(report.liquidatable, vec![user.account], "{report:?}");
     assert!(report.failures.is_empty(), "{report:?}");
     assert_eq!(
-        (report.liquidations, report.liquidations_waiting),
-        (0, 1),
+        (
+            report.liquidations,
+            report.liquidations_waiting,
+            report.liquidations_waiting_hedge
+        ),
+        (0, 0, 1),
         "{report:?}"
     );
     assert_eq!(env.snapshot(&both).await, before);
@@ -310,4 +315,95 @@ async fn a_hedge_with_a_stale_leg_waits_for_its_feed() {
     )
     .await
     .unwrap();
+}
+
+/// The same stale BTC hedge, but the tradable ETH leg is the larger one (its requirement 564
+/// against BTC's 472.50 at the stale price moved by the band): closing ETH whole leaves BTC
+/// unhedged (R 375 -> 472.50), which the program refuses, while closing about a sixth of it nets
+/// the group and lowers R. The keeper finds that slice instead of waiting, and the account's
+/// `E - R` rises with BTC untouched; the fees of a slice follow the tradable legs' share of R at
+/// the margin (here none: a leg that hedges the stale one frees nothing in full).
+#[tokio::test]
+async fn an_over_hedged_tradable_leg_is_sliced_down_to_its_hedge() {
+    let (mut env, mm) = env_with_portfolio_margin().await;
+    let keeper_user = env.funded_user(100_000 * USDC).await;
+    let user = env.funded_user(1_900 * USDC).await;
+    env.set_margin_mode(&user, MarginMode::Portfolio)
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        env.fill(&user, &mm, 0, ONE, 3_000 * DOLLAR).await.unwrap();
+        env.fill(&user, &mm, 1, -(3 * ONE / 40), 60_000 * DOLLAR)
+            .await
+            .unwrap();
+    }
+    env.advance(400).await;
+    env.set_price(0, 2_820 * DOLLAR).await;
+    // as a liquidation sees it: BTC at its last price moved by the band against the short
+    let before = liquidation_health(&mut env, user.account).await;
+    assert!(before.liquidatable() && before.equity > 0, "{before:?}");
+    assert_eq!(
+        (
+            before.maintenance_requirement,
+            before.standard_maintenance_requirement
+        ),
+        (375 * U as i128, 1_036_500_000)
+    );
+    let watch = [
+        user.account,
+        keeper_user.account,
+        pda::market(0),
+        pda::market(1),
+    ];
+    let i = env
+        .liquidate_portfolio_ix(&keeper_user, user.account, 1_000_000_000)
+        .await;
+    env.expect_error(
+        &[i],
+        &[&keeper_user.key],
+        ErrorCode::LiquidationWorsensHealth,
+        &watch,
+    )
+    .await;
+
+    let mut keeper = crossmargin_keeper::Keeper::new(
+        keeper_user.key.insecure_clone(),
+        keeper_user.account,
+        crossmargin_keeper::KeeperConfig::default(),
+    );
+    let report = keeper.run_once(&mut env.chain).await.unwrap();
+    assert!(report.failures.is_empty(), "{report:?}");
+    assert!(report.liquidations >= 1, "{report:?}");
+    let after = liquidation_health(&mut env, user.account).await;
+    assert!(
+        after.maintenance_health() > before.maintenance_health(),
+        "{before:?} -> {after:?}"
+    );
+    // ETH cut to where it nets BTC in the group (t = 1 - 472.5 / 564): R 375 -> 283.5036, at no
+    // fee (the tradable leg carries none of R at the margin); then nothing better is left and
+    // the account waits for BTC's feed
+    assert_eq!(
+        (after.equity, after.maintenance_requirement),
+        (265 * U as i128, 283_503_600)
+    );
+    assert_eq!(report.liquidations_waiting_hedge, 1, "{report:?}");
+    let a = env.margin_account(user.account).await;
+    let eth = a.position(0).map_or(0, |p| p.base);
+    assert!(0 < eth && eth < 4 * ONE, "ETH {eth}");
+    assert_eq!(a.position(1).map(|p| p.base), Some(-(3 * ONE / 10)));
+    invariants::check(
+        &mut env,
+        &[mm.account, keeper_user.account, user.account],
+        20,
+    )
+    .await
+    .unwrap();
+}
+
+/// An account's health as a liquidation values it while BTC (market 1) is stale.
+async fn liquidation_health(env: &mut TestEnv, key: Pubkey) -> cross_margin::risk::Health {
+    let a = env.margin_account(key).await;
+    let mut views = env.market_views().await;
+    views[1] = env.market(1).await.stale_view();
+    cross_margin::health_accounts::account_health(&a, &views).unwrap()
 }

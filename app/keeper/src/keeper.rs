@@ -85,6 +85,11 @@ pub struct RoundReport {
     /// Liquidatable accounts left for a later round: none of their positions had a tradable
     /// price (stale, or in a settled market awaiting `settle_position`).
     pub liquidations_waiting: usize,
+    /// Liquidatable portfolio accounts left for a later round because a leg without a tradable
+    /// price hedges the tradable ones and no slice of those improves the account's health: they
+    /// wait for that feed (or the market's settlement). Logged as a warning: the account's
+    /// losses on its tradable legs may grow meanwhile.
+    pub liquidations_waiting_hedge: usize,
     /// Liquidatable accounts the keeper took a slice of this round and could take no more of:
     /// its own margin is used up until it unwinds what it took.
     pub liquidations_beyond_margin: usize,
@@ -467,8 +472,9 @@ impl Keeper {
         chain: &mut C,
         report: &mut RoundReport,
     ) -> Result<(), ChainError> {
-        // accounts whose every position is in a market without a tradable price: the program
-        // never takes over at a stale price, so they wait for one (or for settlement)
+        // accounts whose every position (or a hedge of the tradable ones) is in a market without
+        // a tradable price: the program never takes over at a stale price, so they wait for one
+        // (or for settlement)
         let mut waiting = std::collections::BTreeSet::new();
         // accounts the keeper took a slice of this round
         let mut sliced = std::collections::BTreeSet::new();
@@ -502,10 +508,16 @@ impl Keeper {
                     liquidatee,
                 ) {
                     Ok(p) => p,
-                    Err(e @ (PlanError::NothingTradable | PlanError::HedgeUntradable)) => {
+                    Err(e @ PlanError::NothingTradable) => {
                         info!(account = %key, reason = %e, "liquidatable, but waits for a price");
                         waiting.insert(key);
                         report.liquidations_waiting += 1;
+                        continue;
+                    }
+                    Err(e @ PlanError::HedgeUntradable) => {
+                        warn!(account = %key, reason = %e, "liquidatable, but its hedge waits for a price");
+                        waiting.insert(key);
+                        report.liquidations_waiting_hedge += 1;
                         continue;
                     }
                     // the keeper already took what its margin carries this round: the rest

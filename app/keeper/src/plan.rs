@@ -320,55 +320,80 @@ fn plan_portfolio(
         )
         .map_err(math)?;
     }
-    // closing only the tradable legs of a hedge whose other side has a stale price would unhedge
-    // it: the program refuses (`LiquidationWorsensHealth`) and the account waits for the feed (the
-    // uncapped slice of an all-tradable portfolio always plans: the property test beside the
-    // program's planner)
-    let hedge_stale = lq
+    // a stale (or settled) leg that shares a margin group with a tradable one: closing the
+    // tradable legs whole may unhedge the account, which the program refuses
+    // (`LiquidationWorsensHealth`); a partial slice may still improve `E - R`, else the account
+    // waits for the feed (the uncapped slice of an all-tradable portfolio always plans: the
+    // property test beside the program's planner)
+    let hedges = |a: &MarketView, b: &MarketView| {
+        a.params.margin_group != 0
+            && a.params.margin_group == b.params.margin_group
+            && a.params.systematic_share > 0
+            && b.params.systematic_share > 0
+    };
+    let legs: Vec<MarketView> = lq
         .open_positions()
-        .any(|p| c.view(p.market_index).is_ok_and(|v| !v.is_tradable()));
+        .filter_map(|p| c.view(p.market_index).ok())
+        .collect();
+    let hedge_stale = legs.iter().any(|stale| {
+        !stale.is_tradable()
+            && legs
+                .iter()
+                .any(|live| live.is_tradable() && hedges(stale, live))
+    });
     let slice_markets: Vec<SliceMarket> = lq
         .open_positions()
         .filter_map(|p| c.market(p.market_index).ok().map(SliceMarket::of))
         .collect();
+    let plan_at = |max_fraction: u64| {
+        plan_portfolio_slice(&lq, &c.views, &slice_markets, c.buffer, max_fraction)
+    };
     let affordable = |max_fraction: u64| -> Result<
         Option<cross_margin::portfolio_liquidation::PortfolioSlice>,
         PlanError,
     > {
-        let slice =
-            match plan_portfolio_slice(&lq, &c.views, &slice_markets, c.buffer, max_fraction) {
-                Ok(s) => s,
-                Err(e) if hedge_stale && e == ErrorCode::LiquidationWorsensHealth.into() => {
-                    return Err(PlanError::HedgeUntradable)
-                }
-                Err(e) => return Err(math(e)),
-            };
+        let slice = match plan_at(max_fraction) {
+            Ok(s) => s,
+            Err(e) if hedge_stale && e == ErrorCode::LiquidationWorsensHealth.into() => {
+                return Err(PlanError::HedgeUntradable)
+            }
+            Err(e) => return Err(math(e)),
+        };
         let (mut a, mut b) = (lq, *liquidator);
         apply_legs(&mut a, Some(&mut b), &c.views, &slice.legs).map_err(math)?;
         Ok(keeper_can_afford(c, &b)?.then_some(slice))
     };
-    let max = SLICE_PRECISION as u64;
-    let (max_fraction, slice) = match affordable(max)? {
-        Some(s) => (max, s),
-        None => {
-            let (mut lo, mut hi) = (0u64, max);
-            let mut best = None;
-            for _ in 0..30 {
-                if hi - lo <= 1 {
-                    break;
-                }
-                let mid = lo + (hi - lo) / 2;
-                match affordable(mid) {
-                    Ok(Some(s)) => {
-                        lo = mid;
-                        best = Some(s);
-                    }
-                    _ => hi = mid,
-                }
+    // the largest fraction up to `hi` whose slice the keeper's margin carries
+    let largest_affordable = |hi: u64| -> Result<(u64, _), PlanError> {
+        let (mut lo, mut hi) = (0u64, hi);
+        let mut best = None;
+        for _ in 0..30 {
+            if hi - lo <= 1 {
+                break;
             }
-            let s = best.ok_or(PlanError::KeeperTooSmall(u16::MAX))?;
-            (lo, s)
+            let mid = lo + (hi - lo) / 2;
+            match affordable(mid) {
+                Ok(Some(s)) => {
+                    lo = mid;
+                    best = Some(s);
+                }
+                _ => hi = mid,
+            }
         }
+        Ok((lo, best.ok_or(PlanError::KeeperTooSmall(u16::MAX))?))
+    };
+    let max = SLICE_PRECISION as u64;
+    let (max_fraction, slice) = match affordable(max) {
+        Ok(Some(s)) => (max, s),
+        Ok(None) => largest_affordable(max)?,
+        Err(PlanError::HedgeUntradable) => {
+            let best = best_partial_slice(&lq, &c.views, plan_at)?;
+            match affordable(best)? {
+                Some(s) => (best, s),
+                None => largest_affordable(best)?,
+            }
+        }
+        Err(e) => return Err(e),
     };
     let mut after = lq;
     apply_legs(&mut after, None, &c.views, &slice.legs).map_err(math)?;
@@ -385,6 +410,49 @@ fn plan_portfolio(
         )],
         steps: vec![(u16::MAX, slice.fraction as u64)],
     })
+}
+
+/// The capped fraction whose slice leaves `liquidatee` healthiest, when the whole tradable
+/// slice would lower `E - R` (a stale hedge leg stays behind). The program takes exactly the cap
+/// when the cap is under its own fraction and the slice is no worse; `E - R` after a slice of
+/// `t` is concave in `t` (fees linear, `R` convex), so the accepted caps are an interval from 0
+/// and a ternary search over it finds the best. `HedgeUntradable` when no slice improves health.
+fn best_partial_slice(
+    liquidatee: &MarginAccount,
+    views: &[MarketView],
+    plan_at: impl Fn(u64) -> anchor_lang::Result<cross_margin::portfolio_liquidation::PortfolioSlice>,
+) -> Result<u64, PlanError> {
+    let health_at = |t: u64| -> Option<i128> {
+        let slice = plan_at(t).ok()?;
+        let mut after = *liquidatee;
+        apply_legs(&mut after, None, views, &slice.legs).ok()?;
+        account_health(&after, views)
+            .ok()
+            .map(|h| h.maintenance_health())
+    };
+    let before = account_health(liquidatee, views)
+        .map_err(math)?
+        .maintenance_health();
+    let (mut lo, mut hi) = (1u64, SLICE_PRECISION as u64 - 1);
+    for _ in 0..80 {
+        if hi - lo < 3 {
+            break;
+        }
+        let m1 = lo + (hi - lo) / 3;
+        let m2 = hi - (hi - lo) / 3;
+        match (health_at(m1), health_at(m2)) {
+            (None, _) => hi = m1,
+            (_, None) => hi = m2,
+            (Some(a), Some(b)) if a < b => lo = m1,
+            _ => hi = m2,
+        }
+    }
+    (lo..=hi)
+        .filter_map(|t| health_at(t).map(|h| (h, t)))
+        .max()
+        .filter(|(h, _)| *h > before)
+        .map(|(_, t)| t)
+        .ok_or(PlanError::HedgeUntradable)
 }
 
 /// What one of the program's instructions is budgeted to cost, for packing: a base plus a share

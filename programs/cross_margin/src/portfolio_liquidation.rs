@@ -3,7 +3,8 @@
 //! short BTC at a 70% systematic share: closing the ETH leg moves R from 0.6a to a).
 //!
 //! Each leg is taken at its oracle price improved by its market's liquidation fee, and the
-//! liquidatee pays each market's insurance fee, both scaled by `R / standard MM` (`fee_scale`):
+//! liquidatee pays each market's insurance fee, both scaled by `R / standard MM` (`fee_scale`;
+//! with a stale leg left behind, the tradable legs' share of `R` at the margin: `slice_fee_scale`):
 //! a slice `t` then costs `t F` with `F < R`, so it frees more requirement than it costs and no
 //! slice lowers `E - R`. The fraction is the smallest lot-feasible `t` that restores
 //! `E >= (1 + buffer) R` (`risk::portfolio_slice_fraction`); the plan is checked on a copy of the
@@ -151,6 +152,40 @@ pub fn apply_legs(
     Ok(out)
 }
 
+/// The scale of a slice's fees: the requirement the tradable legs carry at the margin (`R` less
+/// the `R` of the account without them) over their standard requirement, in `[0, 1]`; with every
+/// position tradable, `R / standard MM`. `R` is convex in the slice fraction `t` (a sum of
+/// absolute values of linear terms, floored by a linear term), so a slice frees at least
+/// `t (R - R_rest)` while its fees are under `t * scale * standard MM of the tradable legs`:
+/// fees never make a slice lower `E - R`, whether or not a stale leg stays behind (scaled by the
+/// whole account's `R / standard MM`, a large unhedged stale leg pushed the scale towards 1 and
+/// made every slice of a hedged tradable pair cost more than it freed). Rounded down, for the
+/// account.
+fn slice_fee_scale(
+    liquidatee: &MarginAccount,
+    views: &[MarketView],
+    r: i128,
+    standard: i128,
+) -> Result<u32> {
+    let mut rest = *liquidatee;
+    for pos in rest.positions.iter_mut().filter(|p| p.is_open()) {
+        if views
+            .iter()
+            .any(|v| v.market_index == pos.market_index && v.is_tradable())
+        {
+            pos.base = 0;
+        }
+    }
+    let rest = account_health(&rest, views)?;
+    let marginal = r - rest.maintenance_requirement;
+    let marginal_standard = standard - rest.standard_maintenance_requirement;
+    Ok(if marginal_standard > 0 {
+        (marginal.max(0) * RATIO_PRECISION / marginal_standard).min(RATIO_PRECISION) as u32
+    } else {
+        RATIO_PRECISION as u32
+    })
+}
+
 /// The slice a liquidation step takes of `liquidatee` (funding already settled), at most
 /// `max_fraction` (`SLICE_PRECISION` = everything).
 pub fn plan_portfolio_slice(
@@ -162,11 +197,7 @@ pub fn plan_portfolio_slice(
 ) -> Result<PortfolioSlice> {
     let h = account_health(liquidatee, views)?;
     let r = h.maintenance_requirement;
-    let fee_scale = if h.standard_maintenance_requirement > 0 {
-        (r * RATIO_PRECISION / h.standard_maintenance_requirement).clamp(0, RATIO_PRECISION) as u32
-    } else {
-        RATIO_PRECISION as u32
-    };
+    let fee_scale = slice_fee_scale(liquidatee, views, r, h.standard_maintenance_requirement)?;
     let charge_insurance = h.equity > 0;
     // What the whole tradable portfolio's fees would cost.
     let mut full_fees: i128 = 0;
@@ -307,6 +338,51 @@ mod tests {
         }
     }
 
+    /// A hedged tradable pair (one group, 75% systematic) beside a large unhedged stale leg: the
+    /// pair frees a quarter of its standard requirement per unit sliced. Scaled by the whole
+    /// account's `R / standard MM` (525 / 600) its fees (30% of maintenance) would cost 26.25
+    /// for the 25 it frees and every slice would be refused; scaled by the pair's own share of `R`
+    /// at the margin (25 / 100) they cost 7.50.
+    #[test]
+    fn an_unhedged_stale_leg_does_not_price_the_tradable_slice() {
+        let p = 1_000_000_000; // $1,000 a unit
+        let Book {
+            mut account,
+            mut views,
+            markets,
+        } = book(
+            &[
+                (1_000, p, 100, 50_000, 1, 750_000),
+                (-1_000, p, 100, 50_000, 1, 750_000),
+                (10_000, p, 100, 50_000, 0, 0),
+            ],
+            50,
+        );
+        views[2].valuation = Valuation::Stale { haircut: 0 };
+        let h = account_health(&account, &views).unwrap();
+        assert_eq!(
+            (
+                h.maintenance_requirement,
+                h.standard_maintenance_requirement
+            ),
+            (525_000_000, 600_000_000)
+        );
+        let slice = plan_portfolio_slice(&account, &views, &markets, 0, SLICE_PRECISION as u64)
+            .expect("the pair is sliced");
+        assert_eq!(slice.fee_scale, 250_000);
+        apply_legs(&mut account, None, &views, &slice.legs).unwrap();
+        let after = account_health(&account, &views).unwrap();
+        assert!(
+            after.maintenance_health() > h.maintenance_health(),
+            "{h:?} -> {after:?}"
+        );
+        assert_eq!(
+            account.positions[2].base,
+            10_000 * LOT as i64,
+            "the stale leg stays"
+        );
+    }
+
     proptest! {
         /// Issue 14: no portfolio account is left unliquidatable. For any liquidatable
         /// portfolio (hedged or not, solvent or bankrupt) whose markets all trade, the
@@ -350,6 +426,62 @@ mod tests {
                 // every step takes at least a lot: the account is closed or restored in finitely
                 // many steps, whatever cap the liquidator chose
                 prop_assert!(held(&account) + LOT <= before, "a step took nothing");
+                steps += 1;
+                prop_assert!(steps <= 10_000);
+            }
+        }
+
+        /// With some legs stale (valued at the last price moved by the band against them, never
+        /// taken), every slice still never lowers `E - R`; and when no stale leg shares a margin
+        /// group with a tradable one, the uncapped slice always plans (the fees follow the
+        /// tradable legs' share of `R` at the margin, so an unhedged stale leg cannot make a
+        /// hedged tradable pair cost more than it frees).
+        #[test]
+        fn stale_legs_never_make_a_slice_lower_health(
+            legs in prop::collection::vec(leg(), 2..6),
+            stale in prop::collection::vec(any::<bool>(), 6),
+            equity_share in -50i64..99,
+            buffer in 0u32..500_000,
+        ) {
+            let Book { mut account, mut views, markets } = book(&legs, equity_share);
+            for (v, s) in views.iter_mut().zip(&stale) {
+                if *s {
+                    v.valuation = Valuation::Stale { haircut: 50_000 };
+                }
+            }
+            // recompute the collateral under the stale valuation's prices
+            let upnl = account_health(&account, &views).unwrap().equity - account.collateral as i128;
+            let r = account_health(&account, &views).unwrap().maintenance_requirement;
+            account.collateral = (r * equity_share as i128 / 100 - upnl) as i64;
+            let grouped = |v: &MarketView| v.params.margin_group != 0 && v.params.systematic_share > 0;
+            let hedged = views.iter().any(|a| !a.is_tradable() && grouped(a)
+                && views.iter().any(|b| b.is_tradable() && grouped(b)
+                    && b.params.margin_group == a.params.margin_group));
+            let tradable = |a: &MarginAccount| a.open_positions().any(|p| views[p.market_index as usize].is_tradable());
+            let mut steps = 0;
+            loop {
+                let h = account_health(&account, &views).unwrap();
+                if !h.liquidatable() || !tradable(&account) {
+                    break;
+                }
+                let slice = match plan_portfolio_slice(&account, &views, &markets, buffer, SLICE_PRECISION as u64) {
+                    Ok(s) => s,
+                    Err(e) if hedged && e == error!(ErrorCode::LiquidationWorsensHealth) => break,
+                    Err(e) => return Err(TestCaseError::fail(format!("no slice for {h:?}: {e}"))),
+                };
+                prop_assert!(slice.fee_scale as i128 <= RATIO_PRECISION);
+                apply_legs(&mut account, None, &views, &slice.legs).unwrap();
+                let after = account_health(&account, &views).unwrap();
+                prop_assert!(
+                    after.maintenance_health() >= h.maintenance_health(),
+                    "E - R fell: {} -> {}", h.maintenance_health(), after.maintenance_health()
+                );
+                for p in account.open_positions() {
+                    if !views[p.market_index as usize].is_tradable() {
+                        let i = p.market_index as usize;
+                        prop_assert_eq!(p.base, legs[i].0 * LOT as i64, "a stale leg was taken");
+                    }
+                }
                 steps += 1;
                 prop_assert!(steps <= 10_000);
             }
