@@ -16,7 +16,8 @@ pub struct Exchange {
     pub admin: Pubkey,
     /// Set by an executed `TransferAdmin`; becomes admin when it signs `accept_admin`.
     pub pending_admin: Pubkey,
-    /// May cancel queued changes and take protective actions; cannot queue anything.
+    /// May cancel queued changes (not a `SetGuardian`, nor another's `TransferAdmin`), take
+    /// protective actions, and queue a `TransferAdmin` (so either key can rotate the other away).
     pub guardian: Pubkey,
     /// The collateral (USDC) mint, 6 decimals.
     pub collateral_mint: Pubkey,
