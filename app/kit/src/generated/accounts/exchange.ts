@@ -64,7 +64,10 @@ export type Exchange = {
   admin: Address;
   /** Set by an executed `TransferAdmin`; becomes admin when it signs `accept_admin`. */
   pendingAdmin: Address;
-  /** May cancel queued changes and take protective actions; cannot queue anything. */
+  /**
+   * May cancel queued changes (not a `SetGuardian`, nor another's `TransferAdmin`), take
+   * protective actions, and queue a `TransferAdmin` (so either key can rotate the other away).
+   */
   guardian: Address;
   /** The collateral (USDC) mint, 6 decimals. */
   collateralMint: Address;
@@ -105,7 +108,10 @@ export type ExchangeArgs = {
   admin: Address;
   /** Set by an executed `TransferAdmin`; becomes admin when it signs `accept_admin`. */
   pendingAdmin: Address;
-  /** May cancel queued changes and take protective actions; cannot queue anything. */
+  /**
+   * May cancel queued changes (not a `SetGuardian`, nor another's `TransferAdmin`), take
+   * protective actions, and queue a `TransferAdmin` (so either key can rotate the other away).
+   */
   guardian: Address;
   /** The collateral (USDC) mint, 6 decimals. */
   collateralMint: Address;
