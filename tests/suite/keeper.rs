@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use cross_margin::events::{Bankruptcy, Withdrawn};
 use cross_margin::oracle::OraclePrice;
+use cross_margin::state::OracleSource;
 use crossmargin_keeper::{Keeper, KeeperConfig};
 use crossmargin_sdk::risk::account_report;
 use solana_sdk::signature::Signer;
@@ -294,6 +295,74 @@ async fn the_keeper_liquidates_a_sixteen_position_account_end_to_end() {
     assert_eq!(k.insurance_paid + k.socialized + k.bad_debt, k.deficit);
     assert!(all_within_limits(&env, from) >= 3);
     let accounts = [mm.account, a.account, keeper_user.account];
+    invariants::check(&mut env, &accounts, 1_000).await.unwrap();
+}
+
+/// A keeper whose account holds sixteen positions cannot take over a position in a seventeenth
+/// market (the program would refuse `PositionSlotsFull`). It takes what it can hold (the
+/// account's ETH, though the new market's position carries the larger requirement), counts the
+/// rest as beyond its slots, a warning and no failure, and takes it once a slot is free.
+#[tokio::test]
+async fn a_keeper_with_every_slot_in_use_takes_what_it_can_hold() {
+    let mut env = TestEnv::with_sixteen_markets().await;
+    let price = 100 * 1_000_000;
+    env.list_market(
+        "NEW-PERP",
+        OracleSource::PythPull,
+        feed(200),
+        price,
+        params_for(price, 50_000, 0, 0),
+    )
+    .await;
+    let mm = env.funded_user(10_000_000 * USDC).await;
+    let keeper_user = env.funded_user(1_000_000 * USDC).await;
+    for m in 0..16u16 {
+        let base = notional_base(m as usize, 200);
+        env.fill(&keeper_user, &mm, m, base, MARKETS[m as usize].2)
+            .await
+            .unwrap();
+    }
+    let a = env.funded_user(600 * USDC).await;
+    // (the first maker's slots are full too: it took the keeper's other sides)
+    let mm2 = env.funded_user(1_000_000 * USDC).await;
+    env.fill(&a, &mm2, 16, 50 * ONE, price).await.unwrap();
+    let eth = notional_base(0, 500);
+    env.fill(&a, &mm, 0, eth, MARKETS[0].2).await.unwrap();
+    env.set_price(16, price / 100 * 92).await;
+    let h = env.account_health(a.account).await;
+    assert!(h.liquidatable() && h.equity > 0, "{h:?}");
+
+    let mut keeper = Keeper::new(
+        keeper_user.key.insecure_clone(),
+        keeper_user.account,
+        KeeperConfig::default(),
+    );
+    let r = keeper.run_once(&mut env.chain).await.unwrap();
+    assert!(r.failures.is_empty(), "{r:?}");
+    assert!(r.liquidations >= 1, "{r:?}");
+    assert_eq!(r.liquidations_beyond_slots, 1, "{r:?}");
+    let after = env.margin_account(a.account).await;
+    assert_eq!(after.position(16).map(|p| p.base), Some(50 * ONE));
+    assert!(after.position(0).map_or(0, |p| p.base) < eth);
+    assert!(env.account_health(a.account).await.liquidatable());
+    let k = env.margin_account(keeper_user.account).await;
+    assert_eq!((k.open_position_count(), k.position(16)), (16, None));
+
+    // the keeper closes its SOL position: a slot is free, and the next round takes the rest
+    let sol = env
+        .margin_account(keeper_user.account)
+        .await
+        .position(2)
+        .unwrap()
+        .base;
+    env.fill(&keeper_user, &mm, 2, -sol, MARKETS[2].2)
+        .await
+        .unwrap();
+    let r = keeper.run_once(&mut env.chain).await.unwrap();
+    assert!(r.failures.is_empty(), "{r:?}");
+    assert_eq!(r.liquidations_beyond_slots, 0, "{r:?}");
+    assert!(!env.account_health(a.account).await.liquidatable());
+    let accounts = [mm.account, mm2.account, a.account, keeper_user.account];
     invariants::check(&mut env, &accounts, 1_000).await.unwrap();
 }
 

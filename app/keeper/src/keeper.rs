@@ -93,6 +93,10 @@ pub struct RoundReport {
     /// Liquidatable accounts the keeper took a slice of this round and could take no more of:
     /// its own margin is used up until it unwinds what it took.
     pub liquidations_beyond_margin: usize,
+    /// Liquidatable accounts (and due trigger orders) the keeper could not take over because
+    /// every position slot of its own account is in use: it must unwind (`--unwind-maker`) or
+    /// leave them to another liquidator. Logged as a warning.
+    pub liquidations_beyond_slots: usize,
     /// Positions the keeper closed through market makers, and the ones it could not.
     pub unwinds: usize,
     pub unwind_failures: Vec<String>,
@@ -453,6 +457,10 @@ impl Keeper {
                     | PlanError::MarketStatus(_)
                     | PlanError::TraderMargin,
                 ) => report.triggers_waiting += 1,
+                Err(e @ PlanError::KeeperSlotsFull) => {
+                    warn!(account = %trader_key, order = order.id, reason = %e, "trigger order waits");
+                    report.liquidations_beyond_slots += 1;
+                }
                 Err(e) => {
                     report.trigger_failures += 1;
                     report
@@ -512,6 +520,12 @@ impl Keeper {
                         info!(account = %key, reason = %e, "liquidatable, but waits for a price");
                         waiting.insert(key);
                         report.liquidations_waiting += 1;
+                        continue;
+                    }
+                    Err(e @ PlanError::KeeperSlotsFull) => {
+                        warn!(account = %key, reason = %e, "liquidatable, but the keeper's slots are full");
+                        waiting.insert(key);
+                        report.liquidations_beyond_slots += 1;
                         continue;
                     }
                     Err(e @ PlanError::HedgeUntradable) => {

@@ -38,6 +38,10 @@ pub enum PlanError {
     HedgeUntradable,
     #[error("the keeper's free margin cannot take even one lot of market {0}")]
     KeeperTooSmall(u16),
+    #[error(
+        "every position slot of the keeper's account is in use: it cannot take over a new market"
+    )]
+    KeeperSlotsFull,
     #[error("the account is not liquidatable")]
     NotLiquidatable,
     #[error("the order was placed by a delegate whose current limits refuse its execution")]
@@ -50,8 +54,18 @@ pub enum PlanError {
     Math(String),
 }
 
-fn math(e: anchor_lang::error::Error) -> PlanError {
+pub(crate) fn math(e: anchor_lang::error::Error) -> PlanError {
+    // only the keeper's side of a takeover or an execution can open a position
+    if e == ErrorCode::PositionSlotsFull.into() {
+        return PlanError::KeeperSlotsFull;
+    }
     PlanError::Math(e.to_string())
+}
+
+/// Whether `account` can hold a position in `market_index` (it has one, or a free slot).
+fn can_hold(account: &MarginAccount, market_index: u16) -> bool {
+    account.position(market_index).is_some()
+        || account.open_position_count() < cross_margin::constants::MAX_POSITIONS
 }
 
 /// One planned liquidation: its instructions (several when equity is gone) and what they take.
@@ -255,11 +269,13 @@ pub fn plan_liquidation(
             let p = c.view(i).map(|v| v.price.price).unwrap_or(0);
             cross_margin::risk::requirement(base, p, m).unwrap_or(0)
         };
+        // among the markets the keeper's account can hold
         let best = tradable
             .iter()
             .copied()
+            .filter(|i| can_hold(liquidator, *i))
             .max_by_key(|i| mm(*i))
-            .unwrap_or(tradable[0]);
+            .ok_or(PlanError::KeeperSlotsFull)?;
         vec![best]
     };
     let (mut lq, mut lr) = (*liquidatee, *liquidator);
@@ -268,6 +284,12 @@ pub fn plan_liquidation(
         steps: Vec::new(),
     };
     for market in targets {
+        if !can_hold(&lr, market) {
+            if plan.instructions.is_empty() {
+                return Err(PlanError::KeeperSlotsFull);
+            }
+            break;
+        }
         let max_base = affordable_max_base(&c, &lq, &lr, market)?;
         if max_base == 0 {
             if plan.instructions.is_empty() {

@@ -154,7 +154,7 @@ pub fn plan_execution(
         price,
         fee,
     )
-    .map_err(|e| PlanError::Math(e.to_string()))?;
+    .map_err(crate::plan::math)?;
     if !account_health(&e, &views)
         .map_err(|e| PlanError::Math(e.to_string()))?
         .meets_initial()
