@@ -309,6 +309,131 @@ async fn a_trader_opens_and_closes_through_the_reference_maker() {
 
 /// A genuine quote, then each thing a cheating maker could change in it: the taker's check
 /// refuses every one, and a maker serving a tampered quote gets nothing signed.
+/// A quote holds for about `quoteBlocks` blocks, not for the blockhash's whole life: the maker
+/// signs against the oldest blockhash it has seen that still covers them (a later quote reuses
+/// the earlier one's), and a quote the taker keeps past its `lastValidBlockHeight` is refused by
+/// the runtime (`Blockhash not found`), so it is not a free option.
+#[tokio::test]
+async fn a_quote_expires_with_its_blockhash() {
+    let w = world().await;
+    let trader = funded(&w.rpc, 2_000 * USDC).await;
+    let quote = || async {
+        let (status, body) = post(
+            &w.server.url(),
+            json!({"taker": trader.pubkey().to_string(), "marketIndex": 0, "size": ONE.to_string()}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let q: QuoteResponse = serde_json::from_value(body).unwrap();
+        use base64::Engine;
+        let t: VersionedTransaction = bincode::deserialize(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&q.transaction)
+                .unwrap(),
+        )
+        .unwrap();
+        (q, t)
+    };
+    // one landed transaction is one block on the node (no ticker here)
+    let rpc = &w.rpc;
+    let blocks = |n: usize| async move {
+        for _ in 0..n {
+            rpc.request_airdrop(&Pubkey::new_unique(), 1_000_000)
+                .await
+                .unwrap();
+        }
+    };
+    let height = || async { rpc.get_block_height().await.unwrap() };
+    let (q1, t1) = quote().await;
+    let h1 = height().await;
+    assert!(q1.last_valid_block_height >= h1 + 25, "{q1:?} at {h1}");
+    blocks(10).await;
+    let (q2, t2) = quote().await;
+    let h2 = height().await;
+    assert!(h2 >= h1 + 10);
+    // the older blockhash still covers 25 blocks: reused, unless the node's bank has let it go
+    // already (it ages blockhashes by activity too: after_a_busy_stretch_...); once gone, gone
+    if t2.message.recent_blockhash() == t1.message.recent_blockhash() {
+        assert_eq!(q2.last_valid_block_height, q1.last_valid_block_height);
+    } else {
+        let alive = rpc
+            .is_blockhash_valid(t1.message.recent_blockhash(), CommitmentConfig::confirmed())
+            .await
+            .unwrap();
+        assert!(!alive, "the maker left a live older blockhash");
+    }
+    // the taker signs the first quote but keeps it past its validity
+    let mut kept = t1.clone();
+    kept.signatures[0] = trader.sign_message(&kept.message.serialize());
+    let mut n = 0;
+    while height().await <= q1.last_valid_block_height {
+        blocks(10).await;
+        n += 1;
+        assert!(n < 40, "the node did not advance");
+    }
+    let err = w.rpc.send_transaction(&kept).await.unwrap_err().to_string();
+    assert!(err.contains("Blockhash not found"), "{err}");
+    // a new quote is on a newer blockhash, again covering 25 blocks
+    let (q3, t3) = quote().await;
+    assert_ne!(t3.message.recent_blockhash(), t1.message.recent_blockhash());
+    assert!(q3.last_valid_block_height >= height().await + 25);
+}
+
+/// The local node's bank ages blockhashes faster than one per block (program-test registers one
+/// every 6.4 ms of activity besides each block's), so a blockhash the maker remembers as still
+/// covering its 25 blocks by the block count may be gone: its simulation says so, and the maker
+/// signs on the newest instead, a quote the taker can send (before, it answered 422).
+#[tokio::test]
+async fn after_a_busy_stretch_the_maker_quotes_on_a_live_blockhash() {
+    let w = world().await;
+    let trader = funded(&w.rpc, 2_000 * USDC).await;
+    let quote = || async {
+        let (status, body) = post(
+            &w.server.url(),
+            json!({"taker": trader.pubkey().to_string(), "marketIndex": 0, "size": ONE.to_string()}),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let q: QuoteResponse = serde_json::from_value(body).unwrap();
+        use base64::Engine;
+        let t: VersionedTransaction = bincode::deserialize(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&q.transaction)
+                .unwrap(),
+        )
+        .unwrap();
+        t
+    };
+    let first = quote().await;
+    let h = w.rpc.get_block_height().await.unwrap();
+    // a busy stretch of 100 blocks (the node ages its bank's blockhashes faster than one per
+    // block: the first one is gone after about 50 here), fewer than the 125 after which the
+    // maker would stop counting the first blockhash as covering its 25
+    for _ in 0..100 {
+        w.rpc
+            .request_airdrop(&Pubkey::new_unique(), 1_000_000)
+            .await
+            .unwrap();
+    }
+    assert_eq!(w.rpc.get_block_height().await.unwrap(), h + 100);
+    let mut t = quote().await;
+    assert_ne!(
+        t.message.recent_blockhash(),
+        first.message.recent_blockhash()
+    );
+    t.signatures[0] = trader.sign_message(&t.message.serialize());
+    w.rpc.send_and_confirm_transaction(&t).await.unwrap();
+    let a = decode::decode_margin_account(
+        &w.rpc
+            .get_account(&pda::margin_account(&trader.pubkey(), 0))
+            .await
+            .unwrap()
+            .data,
+    )
+    .unwrap();
+    assert_eq!(a.position(0).map(|p| p.base), Some(ONE));
+}
+
 #[tokio::test]
 async fn the_taker_refuses_every_tampered_quote() {
     let w = world().await;

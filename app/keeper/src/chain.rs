@@ -82,6 +82,8 @@ pub trait Chain {
     /// The latest blockhash, the last block height at which a transaction using it lands, and
     /// the current block height (a quote's validity).
     async fn blockhash_validity(&mut self) -> Result<(Hash, u64, u64), ChainError>;
+    /// Whether a transaction using `hash` would still land (the runtime's answer, not a count).
+    async fn is_blockhash_valid(&mut self, hash: &Hash) -> Result<bool, ChainError>;
     /// Simulates a signed transaction (signatures are not checked).
     async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError>;
     /// Sends a signed transaction and waits until it is confirmed or failed.

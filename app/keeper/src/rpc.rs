@@ -124,6 +124,13 @@ impl Chain for RpcChain {
         Ok((hash, last_valid, height))
     }
 
+    async fn is_blockhash_valid(&mut self, hash: &Hash) -> Result<bool, ChainError> {
+        self.client
+            .is_blockhash_valid(hash, CommitmentConfig::confirmed())
+            .await
+            .map_err(classify)
+    }
+
     async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError> {
         let config = RpcSimulateTransactionConfig {
             sig_verify: false,

@@ -188,14 +188,21 @@ impl Node {
         (hash, first + MAX_PROCESSING_AGE)
     }
 
+    /// Within its 150 blocks and still accepted by the bank (program-test's bank also registers
+    /// a blockhash every 6.4 ms of activity, so a blockhash can go before its blocks do: about
+    /// 50 blocks sent back to back, and about 1.2 s of a busy node).
     pub async fn is_blockhash_valid(&mut self, hash: &Hash) -> bool {
         let height = self.block_height().await;
         let (latest, _) = self.latest_blockhash().await;
-        hash == &latest
+        let counted = hash == &latest
             || self
                 .blockhashes
                 .get(hash)
-                .is_some_and(|h| height <= h + MAX_PROCESSING_AGE)
+                .is_some_and(|h| height <= h + MAX_PROCESSING_AGE);
+        counted
+            && crossmargin_keeper::Chain::is_blockhash_valid(&mut self.chain, hash)
+                .await
+                .unwrap_or(false)
     }
 
     pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {

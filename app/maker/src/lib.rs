@@ -303,6 +303,18 @@ impl<C: Chain> Worker<C> {
             .min_by_key(|(_, lv)| *lv)
             .copied()
             .unwrap_or((hash, last_valid));
+        // an older blockhash can be gone before its block count says (the local node's bank ages
+        // them by activity too): ask the runtime, and sign on the newest when it is
+        if pick.0 != hash
+            && !self
+                .chain
+                .is_blockhash_valid(&pick.0)
+                .await
+                .map_err(unavailable)?
+        {
+            self.recent.retain(|(h, _)| *h == hash);
+            return Ok((hash, last_valid, height));
+        }
         Ok((pick.0, pick.1, height))
     }
 

@@ -348,7 +348,12 @@ const MAKER_CONFIG = {
     { marketIndex: 0, spreadBps: 10, maxSize: "100", maxInventory: "1000", skewBps: 20 },
     { marketIndex: ETH, spreadBps: 10, maxSize: "10", maxInventory: "100", skewBps: 20 },
   ],
-  quoteBlocks: 25,
+  // the whole of a blockhash's life: the maker signs against the newest one. The local node's
+  // bank (solana-program-test) registers a blockhash every 6.4 ms of activity besides one per
+  // block, so on a busy node a blockhash lives about a second whatever its block count says;
+  // these tests run on loaded CI machines (the reuse rule and the runtime check behind it:
+  // maker::a_quote_expires_with_its_blockhash, maker::after_a_busy_stretch_...)
+  quoteBlocks: 150,
   computeUnitPrice: 5000,
 };
 /** Prices walk up to 0.3% a tick (400 ms): the taker's bound leaves room for a few ticks between quote and check. */

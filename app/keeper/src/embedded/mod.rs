@@ -629,6 +629,28 @@ impl Chain for EmbeddedChain {
         Ok((hash, slot + 150, slot))
     }
 
+    /// The bank's own answer: a payer's transfer to itself on `hash`, simulated (program-test's
+    /// bank ages blockhashes faster than one per block, so no count of blocks says it).
+    async fn is_blockhash_valid(&mut self, hash: &Hash) -> Result<bool, ChainError> {
+        let payer = solana_sdk::signer::Signer::pubkey(&self.payer);
+        let probe = solana_sdk::transaction::Transaction::new_signed_with_payer(
+            &[solana_sdk::system_instruction::transfer(&payer, &payer, 1)],
+            Some(&payer),
+            &[&self.payer],
+            *hash,
+        );
+        let out = self
+            .ctx
+            .banks_client
+            .simulate_transaction(probe)
+            .await
+            .map_err(|e| ChainError::Unavailable(e.to_string()))?;
+        Ok(!matches!(
+            out.result,
+            Some(Err(TransactionError::BlockhashNotFound))
+        ))
+    }
+
     async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulation, ChainError> {
         let out = self
             .ctx
