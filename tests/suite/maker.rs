@@ -352,7 +352,7 @@ async fn a_quote_expires_with_its_blockhash() {
     let h2 = height().await;
     assert!(h2 >= h1 + 10);
     // the older blockhash still covers 25 blocks: reused, unless the node's bank has let it go
-    // already (it ages blockhashes by activity too: after_a_busy_stretch_...); once gone, gone
+    // already (it ages blockhashes by wall time too: after_a_quiet_spell_...); once gone, gone
     if t2.message.recent_blockhash() == t1.message.recent_blockhash() {
         assert_eq!(q2.last_valid_block_height, q1.last_valid_block_height);
     } else {
@@ -379,12 +379,12 @@ async fn a_quote_expires_with_its_blockhash() {
     assert!(q3.last_valid_block_height >= height().await + 25);
 }
 
-/// The local node's bank ages blockhashes faster than one per block (program-test registers one
-/// every 6.4 ms of activity besides each block's), so a blockhash the maker remembers as still
-/// covering its 25 blocks by the block count may be gone: its simulation says so, and the maker
-/// signs on the newest instead, a quote the taker can send (before, it answered 422).
+/// The local node's bank ages blockhashes by wall time as well as by blocks (program-test
+/// registers one every 6.4 ms), so after two quiet seconds and a block the blockhash the maker
+/// remembers as covering its 25 blocks by the block count is gone: the maker asks the runtime and
+/// signs on the newest instead, a quote the taker can send (before, it signed on the dead one).
 #[tokio::test]
-async fn after_a_busy_stretch_the_maker_quotes_on_a_live_blockhash() {
+async fn after_a_quiet_spell_the_maker_quotes_on_a_live_blockhash() {
     let w = world().await;
     let trader = funded(&w.rpc, 2_000 * USDC).await;
     let quote = || async {
@@ -406,16 +406,13 @@ async fn after_a_busy_stretch_the_maker_quotes_on_a_live_blockhash() {
     };
     let first = quote().await;
     let h = w.rpc.get_block_height().await.unwrap();
-    // a busy stretch of 100 blocks (the node ages its bank's blockhashes faster than one per
-    // block: the first one is gone after about 50 here), fewer than the 125 after which the
-    // maker would stop counting the first blockhash as covering its 25
-    for _ in 0..100 {
-        w.rpc
-            .request_airdrop(&Pubkey::new_unique(), 1_000_000)
-            .await
-            .unwrap();
-    }
-    assert_eq!(w.rpc.get_block_height().await.unwrap(), h + 100);
+    // two quiet seconds (a blockhash lives about one there), then a block
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    w.rpc
+        .request_airdrop(&Pubkey::new_unique(), 1_000_000)
+        .await
+        .unwrap();
+    assert_eq!(w.rpc.get_block_height().await.unwrap(), h + 1);
     let mut t = quote().await;
     assert_ne!(
         t.message.recent_blockhash(),

@@ -189,8 +189,8 @@ impl Node {
     }
 
     /// Within its 150 blocks and still accepted by the bank (program-test's bank also registers
-    /// a blockhash every 6.4 ms of activity, so a blockhash can go before its blocks do: about
-    /// 50 blocks sent back to back, and about 1.2 s of a busy node).
+    /// a blockhash every 6.4 ms of wall time, so a blockhash goes about a second after it was new,
+    /// whatever its block count: after 50 blocks sent back to back, or 16 blocks 50 ms apart).
     pub async fn is_blockhash_valid(&mut self, hash: &Hash) -> bool {
         let height = self.block_height().await;
         let (latest, _) = self.latest_blockhash().await;

@@ -304,7 +304,7 @@ impl<C: Chain> Worker<C> {
             .copied()
             .unwrap_or((hash, last_valid));
         // an older blockhash can be gone before its block count says (the local node's bank ages
-        // them by activity too): ask the runtime, and sign on the newest when it is
+        // them by wall time too): ask the runtime, and sign on the newest when it is
         if pick.0 != hash
             && !self
                 .chain

@@ -349,10 +349,10 @@ const MAKER_CONFIG = {
     { marketIndex: ETH, spreadBps: 10, maxSize: "10", maxInventory: "100", skewBps: 20 },
   ],
   // the whole of a blockhash's life: the maker signs against the newest one. The local node's
-  // bank (solana-program-test) registers a blockhash every 6.4 ms of activity besides one per
-  // block, so on a busy node a blockhash lives about a second whatever its block count says;
+  // bank (solana-program-test) registers a blockhash every 6.4 ms of wall time besides one per
+  // block, so a blockhash there lives about a second whatever its block count says;
   // these tests run on loaded CI machines (the reuse rule and the runtime check behind it:
-  // maker::a_quote_expires_with_its_blockhash, maker::after_a_busy_stretch_...)
+  // maker::a_quote_expires_with_its_blockhash, maker::after_a_quiet_spell_...)
   quoteBlocks: 150,
   computeUnitPrice: 5000,
 };

@@ -282,7 +282,8 @@ pub struct PortfolioLiquidated {
     pub liquidator: Pubkey,
     /// The slice of every position taken (1e9 = all).
     pub fraction: u64,
-    /// The fees of each market were scaled by this (ppm): `R / standard MM`.
+    /// The fees of each market were scaled by this (ppm): `R / standard MM`, or with a stale leg
+    /// left behind the tradable legs' share of `R` at the margin (`slice_fee_scale`).
     pub fee_scale: u32,
     pub positions_taken: u8,
     /// The liquidator's gain at oracle prices, and the insurance fees, over all markets.

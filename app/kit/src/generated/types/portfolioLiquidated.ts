@@ -33,7 +33,10 @@ export type PortfolioLiquidated = {
   liquidator: Address;
   /** The slice of every position taken (1e9 = all). */
   fraction: bigint;
-  /** The fees of each market were scaled by this (ppm): `R / standard MM`. */
+  /**
+   * The fees of each market were scaled by this (ppm): `R / standard MM`, or with a stale leg
+   * left behind the tradable legs' share of `R` at the margin (`slice_fee_scale`).
+   */
   feeScale: number;
   positionsTaken: number;
   /** The liquidator's gain at oracle prices, and the insurance fees, over all markets. */
@@ -51,7 +54,10 @@ export type PortfolioLiquidatedArgs = {
   liquidator: Address;
   /** The slice of every position taken (1e9 = all). */
   fraction: number | bigint;
-  /** The fees of each market were scaled by this (ppm): `R / standard MM`. */
+  /**
+   * The fees of each market were scaled by this (ppm): `R / standard MM`, or with a stale leg
+   * left behind the tradable legs' share of `R` at the margin (`slice_fee_scale`).
+   */
   feeScale: number;
   positionsTaken: number;
   /** The liquidator's gain at oracle prices, and the insurance fees, over all markets. */
