@@ -111,6 +111,25 @@ async fn post(url: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// A quote of 1 SOL bought by `taker` (it must be answered), and its transaction.
+async fn quote_of(url: &str, taker: &Keypair) -> (QuoteResponse, VersionedTransaction) {
+    use base64::Engine;
+    let (status, body) = post(
+        url,
+        json!({"taker": taker.pubkey().to_string(), "marketIndex": 0, "size": ONE.to_string()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let q: QuoteResponse = serde_json::from_value(body).unwrap();
+    let t = bincode::deserialize(
+        &base64::engine::general_purpose::STANDARD
+            .decode(&q.transaction)
+            .unwrap(),
+    )
+    .unwrap();
+    (q, t)
+}
+
 /// A trader buys 2 SOL and sells them back through the maker, from the CLI; the maker's
 /// refusals are JSON with their status.
 #[tokio::test]
@@ -307,8 +326,6 @@ async fn a_trader_opens_and_closes_through_the_reference_maker() {
     w.node.stop().await;
 }
 
-/// A genuine quote, then each thing a cheating maker could change in it: the taker's check
-/// refuses every one, and a maker serving a tampered quote gets nothing signed.
 /// A quote holds for about `quoteBlocks` blocks, not for the blockhash's whole life: the maker
 /// signs against the oldest blockhash it has seen that still covers them (a later quote reuses
 /// the earlier one's), and a quote the taker keeps past its `lastValidBlockHeight` is refused by
@@ -317,23 +334,8 @@ async fn a_trader_opens_and_closes_through_the_reference_maker() {
 async fn a_quote_expires_with_its_blockhash() {
     let w = world().await;
     let trader = funded(&w.rpc, 2_000 * USDC).await;
-    let quote = || async {
-        let (status, body) = post(
-            &w.server.url(),
-            json!({"taker": trader.pubkey().to_string(), "marketIndex": 0, "size": ONE.to_string()}),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let q: QuoteResponse = serde_json::from_value(body).unwrap();
-        use base64::Engine;
-        let t: VersionedTransaction = bincode::deserialize(
-            &base64::engine::general_purpose::STANDARD
-                .decode(&q.transaction)
-                .unwrap(),
-        )
-        .unwrap();
-        (q, t)
-    };
+    let url = w.server.url();
+    let quote = || quote_of(&url, &trader);
     // one landed transaction is one block on the node (no ticker here)
     let rpc = &w.rpc;
     let blocks = |n: usize| async move {
@@ -387,23 +389,8 @@ async fn a_quote_expires_with_its_blockhash() {
 async fn after_a_quiet_spell_the_maker_quotes_on_a_live_blockhash() {
     let w = world().await;
     let trader = funded(&w.rpc, 2_000 * USDC).await;
-    let quote = || async {
-        let (status, body) = post(
-            &w.server.url(),
-            json!({"taker": trader.pubkey().to_string(), "marketIndex": 0, "size": ONE.to_string()}),
-        )
-        .await;
-        assert_eq!(status, 200, "{body}");
-        let q: QuoteResponse = serde_json::from_value(body).unwrap();
-        use base64::Engine;
-        let t: VersionedTransaction = bincode::deserialize(
-            &base64::engine::general_purpose::STANDARD
-                .decode(&q.transaction)
-                .unwrap(),
-        )
-        .unwrap();
-        t
-    };
+    let url = w.server.url();
+    let quote = || async { quote_of(&url, &trader).await.1 };
     let first = quote().await;
     let h = w.rpc.get_block_height().await.unwrap();
     // two quiet seconds (a blockhash lives about one there), then a block
@@ -431,24 +418,14 @@ async fn after_a_quiet_spell_the_maker_quotes_on_a_live_blockhash() {
     assert_eq!(a.position(0).map(|p| p.base), Some(ONE));
 }
 
+/// A genuine quote, then each thing a cheating maker could change in it: the taker's check
+/// refuses every one, and a maker serving a tampered quote gets nothing signed.
 #[tokio::test]
 async fn the_taker_refuses_every_tampered_quote() {
     let w = world().await;
     let trader = funded(&w.rpc, 2_000 * USDC).await;
-    let (status, body) = post(
-        &w.server.url(),
-        json!({"taker": trader.pubkey().to_string(), "marketIndex": 0, "size": ONE.to_string()}),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let q: QuoteResponse = serde_json::from_value(body).unwrap();
+    let (q, genuine) = quote_of(&w.server.url(), &trader).await;
     use base64::Engine;
-    let genuine: VersionedTransaction = bincode::deserialize(
-        &base64::engine::general_purpose::STANDARD
-            .decode(&q.transaction)
-            .unwrap(),
-    )
-    .unwrap();
 
     // what the taker reads itself
     let mut chain = RpcChain::new(&w.node.url(), trader.insecure_clone());
