@@ -264,28 +264,7 @@ async fn a_hedge_with_a_stale_leg_waits_for_its_feed() {
     env.set_price(0, 2_820 * DOLLAR).await;
     let h = env.account_health(user.account).await;
     assert!(h.liquidatable(), "{h:?}");
-    let watch = [
-        user.account,
-        keeper_user.account,
-        pda::market(0),
-        pda::market(1),
-    ];
-    let i = env
-        .liquidate_portfolio_ix(&keeper_user, user.account, 1_000_000_000)
-        .await;
-    env.expect_error(
-        &[i],
-        &[&keeper_user.key],
-        ErrorCode::LiquidationWorsensHealth,
-        &watch,
-    )
-    .await;
-
-    let mut keeper = crossmargin_keeper::Keeper::new(
-        keeper_user.key.insecure_clone(),
-        keeper_user.account,
-        crossmargin_keeper::KeeperConfig::default(),
-    );
+    let mut keeper = whole_slice_refused(&mut env, &keeper_user, &user).await;
     // (the round may crank funding: the markets change, the two accounts do not)
     let both = [user.account, keeper_user.account];
     let before = env.snapshot(&both).await;
@@ -349,28 +328,7 @@ async fn an_over_hedged_tradable_leg_is_sliced_down_to_its_hedge() {
         ),
         (375 * U as i128, 1_036_500_000)
     );
-    let watch = [
-        user.account,
-        keeper_user.account,
-        pda::market(0),
-        pda::market(1),
-    ];
-    let i = env
-        .liquidate_portfolio_ix(&keeper_user, user.account, 1_000_000_000)
-        .await;
-    env.expect_error(
-        &[i],
-        &[&keeper_user.key],
-        ErrorCode::LiquidationWorsensHealth,
-        &watch,
-    )
-    .await;
-
-    let mut keeper = crossmargin_keeper::Keeper::new(
-        keeper_user.key.insecure_clone(),
-        keeper_user.account,
-        crossmargin_keeper::KeeperConfig::default(),
-    );
+    let mut keeper = whole_slice_refused(&mut env, &keeper_user, &user).await;
     let report = keeper.run_once(&mut env.chain).await.unwrap();
     assert!(report.failures.is_empty(), "{report:?}");
     assert!(report.liquidations >= 1, "{report:?}");
@@ -406,4 +364,34 @@ async fn liquidation_health(env: &mut TestEnv, key: Pubkey) -> cross_margin::ris
     let mut views = env.market_views().await;
     views[1] = env.market(1).await.stale_view();
     cross_margin::health_accounts::account_health(&a, &views).unwrap()
+}
+
+/// The whole slice of `user`'s tradable legs is refused (it would unhedge the stale BTC leg),
+/// changing nothing; returns a keeper on `keeper_user`'s account.
+async fn whole_slice_refused(
+    env: &mut TestEnv,
+    keeper_user: &User,
+    user: &User,
+) -> crossmargin_keeper::Keeper {
+    let watch = [
+        user.account,
+        keeper_user.account,
+        pda::market(0),
+        pda::market(1),
+    ];
+    let i = env
+        .liquidate_portfolio_ix(keeper_user, user.account, 1_000_000_000)
+        .await;
+    env.expect_error(
+        &[i],
+        &[&keeper_user.key],
+        ErrorCode::LiquidationWorsensHealth,
+        &watch,
+    )
+    .await;
+    crossmargin_keeper::Keeper::new(
+        keeper_user.key.insecure_clone(),
+        keeper_user.account,
+        crossmargin_keeper::KeeperConfig::default(),
+    )
 }
