@@ -1163,9 +1163,12 @@ impl World {
             premium: self.rng.range(0, 3_000) as u32,
         };
         let (params, code) = match self.rng.range(0, 19) {
+            // (the whole position: a partial size may be off the lot or under the minimum, which
+            // the program checks first)
             0 => (
                 TriggerOrderParams {
                     premium: MAX_TRIGGER_PREMIUM + 1,
+                    size: 0,
                     ..params
                 },
                 Some(ErrorCode::TriggerPremiumTooHigh),
@@ -1173,6 +1176,7 @@ impl World {
             1 => (
                 TriggerOrderParams {
                     expiry: self.env.now,
+                    size: 0,
                     ..params
                 },
                 Some(ErrorCode::TriggerInvalidExpiry),
