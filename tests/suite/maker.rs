@@ -111,6 +111,16 @@ async fn post(url: &str, body: Value) -> (u16, Value) {
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// `owner`'s margin account 0, as the node holds it.
+async fn account_of(rpc: &RpcClient, owner: &Pubkey) -> cross_margin::state::MarginAccount {
+    let data = rpc
+        .get_account(&pda::margin_account(owner, 0))
+        .await
+        .unwrap()
+        .data;
+    decode::decode_margin_account(&data).unwrap()
+}
+
 /// A quote of 1 SOL bought by `taker` (it must be answered), and its transaction.
 async fn quote_of(url: &str, taker: &Keypair) -> (QuoteResponse, VersionedTransaction) {
     use base64::Engine;
@@ -182,26 +192,12 @@ async fn a_trader_opens_and_closes_through_the_reference_maker() {
     .await
     .unwrap();
     assert!(out.starts_with("bought 2 SOL-PERP at"), "{out}");
-    let a = decode::decode_margin_account(
-        &w.rpc
-            .get_account(&pda::margin_account(&trader.pubkey(), 0))
-            .await
-            .unwrap()
-            .data,
-    )
-    .unwrap();
+    let a = account_of(&w.rpc, &trader.pubkey()).await;
     assert_eq!(a.position(0).unwrap().base, 2 * ONE);
     // the buy paid the ask: above the oracle by the half spread plus the confidence widening
     let entry = -a.position(0).unwrap().quote as i128 * 1_000_000_000 / (2 * ONE) as i128;
     assert!(entry > 150_000_000 && entry < 150_300_000, "{entry}");
-    let mk = decode::decode_margin_account(
-        &w.rpc
-            .get_account(&pda::margin_account(&w.maker.pubkey(), 0))
-            .await
-            .unwrap()
-            .data,
-    )
-    .unwrap();
+    let mk = account_of(&w.rpc, &w.maker.pubkey()).await;
     assert_eq!(mk.position(0).unwrap().base, -2 * ONE);
     let out = run(cli(&[
         "trade",
@@ -218,14 +214,7 @@ async fn a_trader_opens_and_closes_through_the_reference_maker() {
     .await
     .unwrap();
     assert!(out.starts_with("sold 2 SOL-PERP at"), "{out}");
-    let a = decode::decode_margin_account(
-        &w.rpc
-            .get_account(&pda::margin_account(&trader.pubkey(), 0))
-            .await
-            .unwrap()
-            .data,
-    )
-    .unwrap();
+    let a = account_of(&w.rpc, &trader.pubkey()).await;
     assert!(a.position(0).is_none(), "flat again");
     assert!(
         a.collateral < 2_000 * USDC as i64,
@@ -407,14 +396,7 @@ async fn after_a_quiet_spell_the_maker_quotes_on_a_live_blockhash() {
     );
     t.signatures[0] = trader.sign_message(&t.message.serialize());
     w.rpc.send_and_confirm_transaction(&t).await.unwrap();
-    let a = decode::decode_margin_account(
-        &w.rpc
-            .get_account(&pda::margin_account(&trader.pubkey(), 0))
-            .await
-            .unwrap()
-            .data,
-    )
-    .unwrap();
+    let a = account_of(&w.rpc, &trader.pubkey()).await;
     assert_eq!(a.position(0).map(|p| p.base), Some(ONE));
 }
 
@@ -772,26 +754,12 @@ async fn the_keeper_unwinds_what_it_took_over_through_the_maker() {
         "{r:?}"
     );
     assert!(r.liquidations >= 1 && r.unwinds >= 1, "{r:?}");
-    let k = decode::decode_margin_account(
-        &w.rpc
-            .get_account(&pda::margin_account(&keeper.pubkey(), 0))
-            .await
-            .unwrap()
-            .data,
-    )
-    .unwrap();
+    let k = account_of(&w.rpc, &keeper.pubkey()).await;
     assert!(
         k.position(0).is_none(),
         "the keeper holds nothing after unwinding"
     );
-    let t = decode::decode_margin_account(
-        &w.rpc
-            .get_account(&pda::margin_account(&trader.pubkey(), 0))
-            .await
-            .unwrap()
-            .data,
-    )
-    .unwrap();
+    let t = account_of(&w.rpc, &trader.pubkey()).await;
     assert!(t.position(0).map_or(0, |p| p.base) < 60 * ONE);
     w.server.stop().await;
     w.node.stop().await;
